@@ -1,0 +1,47 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test install index browser bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first: the pinned CPU build; an unpinned torch would pull GBs of CUDA packages.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev,speed]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Builds the seed index when missing or stale (re-embeds only changed chunks).
+index: install
+	$(BIN)/rag index seeds/ --if-stale
+
+run: index
+	$(BIN)/python app.py
+
+# Debian's Chromium for the browser test (installed when missing and we are root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium; the browser test will be skipped"; \
+	fi
+
+test: index browser
+	$(BIN)/python -m pytest -q
+
+bench: index
+	$(BIN)/python benchmarks/run_all.py
+
+lint: install
+	$(BIN)/ruff check rag tests app.py benchmarks
+
+clean:
+	rm -rf $(VENV) indexes/default

@@ -1,0 +1,106 @@
+"""``rag index PATH... [--index DIR]``, ``rag index --remove ID``, ``rag search``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser("index", help="build or update an index")
+    parser.add_argument("paths", nargs="*", help="files or folders to index")
+    parser.add_argument("--index", help="index folder (default: indexes/default)")
+    parser.add_argument("--remove", nargs="+", metavar="DOC_ID", help="remove articles by id")
+    parser.add_argument("--add", action="store_true", help="add to the existing index instead of rebuilding")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild from the sources the index knows")
+    parser.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be indexed, write nothing")
+    parser.set_defaults(run=run_index)
+
+    search = subparsers.add_parser("search", help="show the passages retrieved for a question")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--index", help="index folder (default: indexes/default)")
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(run=run_search)
+
+
+def _index_dir(args):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from rag.config import default_index_dir
+
+    return Path(args.index) if args.index else default_index_dir()
+
+
+def run_index(args) -> int:  # type: ignore[no-untyped-def]
+    from rag.index import IndexError_, build_index, load_index
+    from rag.ingest import load_articles
+
+    index_dir = _index_dir(args)
+    if args.dry_run:
+        from rag.cli.ingest_cmd import run as show
+
+        args.paths = args.paths or []
+        args.json = False
+        return show(args)
+    if args.remove:
+        index = load_index(index_dir)
+        removed = index.remove(args.remove)
+        missing = sorted(set(args.remove) - set(removed))
+        print(f"removed {len(removed)} article(s) from {index_dir}")
+        if missing:
+            print(f"not in the index: {', '.join(missing)}", file=sys.stderr)
+        return 0 if removed else 1
+    paths = list(args.paths)
+    if args.rebuild and not paths:
+        from rag.index.rebuild import known_sources
+
+        paths = known_sources(index_dir)
+    if not paths:
+        print("rag index: give PATH... to index (or --rebuild / --remove)", file=sys.stderr)
+        return 2
+    if args.if_stale:
+        try:
+            index = load_index(index_dir)
+            wanted = {article.doc_id for article in load_articles(paths).articles}
+            if wanted == {article.doc_id for article in index.articles()}:
+                print(f"index at {index_dir} is up to date ({len(index.articles())} articles)")
+                return 0
+        except IndexError_ as error:
+            print(f"rebuilding: {error}", file=sys.stderr)
+    if args.add:
+        try:
+            index = load_index(index_dir)
+        except IndexError_:
+            index = build_index([], index_dir)
+        report = index.add(paths, progress=True)
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(
+            f"added {len(report.added)} article(s), {len(report.duplicates)} already indexed; "
+            f"embedded {report.embedded} chunk(s); index at {index_dir}"
+        )
+        return 0
+    index = build_index(paths, index_dir, progress=True)
+    for warning in getattr(index, "build_warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"indexed {len(index.articles())} article(s), {len(index)} chunk(s) "
+        f"(embedded {index.last_embedded}) at {index_dir}"
+    )
+    return 0
+
+
+def run_search(args) -> int:  # type: ignore[no-untyped-def]
+    from rag.index import load_index
+
+    index = load_index(_index_dir(args))
+    hits = index.search(args.question, k=args.k)
+    if args.json:
+        print(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False))
+        return 0
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank}. {hit.score:+.3f} (dense {hit.dense_score:.3f}, bm25 {hit.bm25_score:.2f}) {hit.title}")
+        print(f"   {hit.text[:300]}")
+    return 0

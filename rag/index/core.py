@@ -1,0 +1,266 @@
+"""The hybrid index: articles, chunks, vectors (FAISS) and BM25, kept in step."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import ChunkSettings, chunk_article
+from rag.embed import MODEL_DIMENSION, MODEL_NAME, Embedder, get_embedder
+from rag.index import store
+from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
+from rag.index.fusion import FusionSettings, fuse
+from rag.index.sparse import SparseIndex
+from rag.ingest import Source, load_articles
+from rag.types import Article, Chunk, Hit
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_K = 5
+MAX_K = 100
+
+
+def passage_text(article: Article, chunk: Chunk) -> str:
+    """What gets embedded and BM25-indexed: the headline gives every chunk its topic."""
+    return f"{article.title}\n{chunk.text}" if article.title else chunk.text
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass
+class AddReport:
+    """What an ``add`` did: new articles, duplicates skipped, warnings, chunks embedded."""
+
+    added: list[Article] = field(default_factory=list)
+    duplicates: list[Article] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    embedded: int = 0
+
+
+class Index:
+    """Hybrid FAISS + BM25 index over article chunks.
+
+    Use :func:`rag.build_index` / :func:`rag.load_index` to get one. When the index has a
+    folder, ``add`` and ``remove`` save a new snapshot atomically before returning.
+    """
+
+    def __init__(
+        self,
+        index_dir: str | Path | None = None,
+        chunk_settings: ChunkSettings | None = None,
+        fusion: FusionSettings | None = None,
+        embedder: Embedder | None = None,
+        approximate_above: int = DEFAULT_APPROXIMATE_ABOVE,
+    ) -> None:
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.chunk_settings = chunk_settings or ChunkSettings()
+        self.fusion = fusion or FusionSettings()
+        self._embedder = embedder
+        self.model_name = embedder.model_name if embedder else MODEL_NAME
+        self.dimension = embedder.dimension if embedder else MODEL_DIMENSION
+        self._articles: dict[str, Article] = {}
+        self.chunks: list[Chunk] = []
+        self.vectors = np.zeros((0, self.dimension), dtype=np.float32)
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.hashes: list[str] = []
+        self.next_id = 0
+        self.sources: list[str] = []
+        self.dense = DenseIndex(self.dimension, approximate_above)
+        self.sparse = SparseIndex()
+        self.last_embedded = 0
+        self._row_of_id: dict[int, int] = {}
+        self._lock = threading.RLock()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def articles(self) -> list[Article]:
+        """Indexed articles with their metadata, in the order they were added."""
+        with self._lock:
+            return list(self._articles.values())
+
+    def article(self, doc_id: str) -> Article:
+        try:
+            return self._articles[doc_id]
+        except KeyError:
+            raise KeyError(f"no article with doc_id {doc_id!r} in the index") from None
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def search(self, question: str, k: int = DEFAULT_K, fusion: FusionSettings | None = None) -> list[Hit]:
+        """The ``k`` best chunks for ``question``, best first, one hit per chunk.
+
+        Raises:
+            ValueError: ``question`` is not a non-empty string or ``k`` is out of range.
+        """
+        if not isinstance(question, str):
+            raise TypeError(f"question must be a str, got {type(question).__name__}")
+        if not question.strip():
+            raise ValueError("question is empty")
+        if not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+        fusion = fusion or self.fusion
+        with self._lock:
+            if not self.chunks:
+                return []
+            rows, dense_scores, bm25_scores = self._candidates(question, fusion.candidates)
+            fused = fuse(dense_scores, bm25_scores, fusion)
+            order = np.argsort(-fused, kind="stable")[:k]
+            hits = []
+            for position in order:
+                chunk = self.chunks[rows[position]]
+                hits.append(
+                    Hit(
+                        doc_id=chunk.doc_id,
+                        chunk_id=chunk.chunk_id,
+                        title=self._articles[chunk.doc_id].title,
+                        text=chunk.text,
+                        start=chunk.start,
+                        end=chunk.end,
+                        score=float(fused[position]),
+                        dense_score=float(dense_scores[position]),
+                        bm25_score=float(bm25_scores[position]),
+                    )
+                )
+            return hits
+
+    def _candidates(self, question: str, pool: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows in the union of the top ``pool`` of each side, with both scores for each."""
+        query = self.embedder.encode_query(question)
+        _, dense_ids = self.dense.search(query, pool)
+        dense_rows = [self._row_of_id[int(i)] for i in dense_ids if int(i) in self._row_of_id]
+        all_bm25 = self.sparse.scores(question)
+        pool = min(pool, len(all_bm25))
+        bm25_rows = np.argpartition(-all_bm25, pool - 1)[:pool] if pool else np.zeros(0, dtype=np.int64)
+        rows = np.unique(np.concatenate([np.asarray(dense_rows, dtype=np.int64), bm25_rows.astype(np.int64)]))
+        dense_scores = self.vectors[rows] @ query
+        return rows, dense_scores.astype(np.float32), all_bm25[rows]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, sources: Iterable[Source] | Source, progress: bool = False) -> AddReport:
+        """Ingest and index new articles; ones already indexed are skipped (no-op)."""
+        result = load_articles(sources)
+        report = AddReport(warnings=list(result.warnings))
+        with self._lock:
+            new = []
+            for article in result.articles:
+                if article.doc_id in self._articles:
+                    report.duplicates.append(article)
+                else:
+                    new.append(article)
+            if not new:
+                self.last_embedded = 0
+                return report
+            self._append(new, cache={}, progress=progress)
+            report.added = new
+            report.embedded = self.last_embedded
+            self._record_sources(sources)
+            self.save()
+        return report
+
+    def remove(self, doc_ids: Sequence[str] | str) -> list[str]:
+        """Remove articles by id from both sides; returns the ids that were indexed."""
+        if isinstance(doc_ids, str):
+            doc_ids = [doc_ids]
+        with self._lock:
+            present = [doc_id for doc_id in doc_ids if doc_id in self._articles]
+            if not present:
+                return []
+            gone = set(present)
+            keep = [row for row, chunk in enumerate(self.chunks) if chunk.doc_id not in gone]
+            for doc_id in present:
+                del self._articles[doc_id]
+            self.chunks = [self.chunks[row] for row in keep]
+            self.vectors = self.vectors[keep]
+            self.ids = self.ids[keep]
+            self.hashes = [self.hashes[row] for row in keep]
+            self._rebuild_search_structures()
+            self.save()
+            return present
+
+    def _record_sources(self, sources: Iterable[Source] | Source) -> None:
+        if isinstance(sources, (str, Path, Article)):
+            sources = [sources]
+        for source in sources:
+            if isinstance(source, (str, Path)):
+                resolved = str(Path(source).resolve())
+                if resolved not in self.sources:
+                    self.sources.append(resolved)
+
+    def _append(self, articles: list[Article], cache: dict[str, np.ndarray], progress: bool) -> None:
+        """Chunk, embed (reusing vectors by content hash) and index ``articles``."""
+        known = {digest: self.vectors[row] for row, digest in enumerate(self.hashes)}
+        known.update(cache)
+        new_chunks: list[Chunk] = []
+        texts: list[str] = []
+        for article in articles:
+            self._articles[article.doc_id] = article
+            for chunk in chunk_article(article, self.chunk_settings):
+                new_chunks.append(chunk)
+                texts.append(passage_text(article, chunk))
+        digests = [content_hash(text) for text in texts]
+        missing = sorted({digest: text for digest, text in zip(digests, texts) if digest not in known}.items())
+        if missing:
+            vectors = self.embedder.encode([text for _, text in missing], progress=progress)
+            known.update({digest: vector for (digest, _), vector in zip(missing, vectors)})
+        self.last_embedded = len(missing)
+        new_vectors = np.stack([known[digest] for digest in digests]) if digests else np.zeros((0, self.dimension))
+        new_ids = np.arange(self.next_id, self.next_id + len(new_chunks), dtype=np.int64)
+        self.next_id += len(new_chunks)
+        self.chunks.extend(new_chunks)
+        self.hashes.extend(digests)
+        self.vectors = np.ascontiguousarray(np.concatenate([self.vectors, new_vectors.astype(np.float32)]))
+        self.ids = np.concatenate([self.ids, new_ids])
+        self._rebuild_search_structures()
+
+    def _rebuild_search_structures(self) -> None:
+        self._row_of_id = {int(chunk_id): row for row, chunk_id in enumerate(self.ids)}
+        self.dense.build(self.vectors, self.ids)
+        self.sparse.build([passage_text(self._articles[c.doc_id], c) for c in self.chunks])
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, object]:
+        return {
+            "format_version": store.FORMAT_VERSION,
+            "model": {"name": self.model_name, "dimension": self.dimension},
+            "chunking": self.chunk_settings.to_dict(),
+            "fusion": self.fusion.to_dict(),
+            "dense": {"kind": self.dense.kind, "approximate_above": self.dense.approximate_above},
+            "counts": {"articles": len(self._articles), "chunks": len(self.chunks)},
+            "next_id": self.next_id,
+            "sources": self.sources,
+            "articles": {doc_id: content_hash(a.text) for doc_id, a in self._articles.items()},
+        }
+
+    def save(self) -> None:
+        """Write a new snapshot (no-op for an in-memory index)."""
+        if self.index_dir is None:
+            return
+
+        def write(folder: Path) -> None:
+            store.write_jsonl(folder / "articles.jsonl", (a.to_dict() for a in self._articles.values()))
+            store.write_jsonl(folder / "chunks.jsonl", ({**c.to_dict(), "hash": h} for c, h in zip(self.chunks, self.hashes)))
+            np.save(folder / "embeddings.npy", self.vectors, allow_pickle=False)
+            np.save(folder / "ids.npy", self.ids, allow_pickle=False)
+            self.dense.save(folder)
+            self.sparse.save(folder)
+            store.write_json(folder / "manifest.json", self.manifest())
+
+        with self._lock, store.writer_lock(self.index_dir):
+            store.write_snapshot(self.index_dir, write)

@@ -1,0 +1,154 @@
+"""Typed results shared by every pipeline step.
+
+All offsets are character offsets into ``Article.text`` (the cleaned text), so
+``article.text[span.start:span.end]`` is always the quoted string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ArticleKind = Literal["article", "teaser"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Half-open character range ``[start, end)`` into an article's text."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"invalid span: start={self.start}, end={self.end}")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def shift(self, offset: int) -> Span:
+        return Span(self.start + offset, self.end + offset)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned document: a main article or a teaser split off a page."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str | None = None
+    published: str | None = None  # ISO 8601 date or datetime
+    url: str | None = None
+    path: str | None = None
+    kind: ArticleKind = "article"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        return cls(**{key: data.get(key) for key in cls.__dataclass_fields__ if key in data})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article, with offsets into its text."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    sentences: tuple[Span, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "sentences": [[span.start, span.end] for span in self.sentences],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(
+            chunk_id=data["chunk_id"],
+            doc_id=data["doc_id"],
+            text=data["text"],
+            start=int(data["start"]),
+            end=int(data["end"]),
+            sentences=tuple(Span(int(s), int(e)) for s, e in data["sentences"]),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk, best first in a result list."""
+
+    doc_id: str
+    chunk_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float
+    bm25_score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer comes from, precise enough to highlight it."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    path: str | None
+    kind: ArticleKind
+    quote: str  # the supporting sentence
+    span: Span  # the answer inside the article text
+    sentence_span: Span
+    passage: str  # the chunk text around it
+    passage_span: Span
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("span", "sentence_span", "passage_span"):
+            data[key] = getattr(self, key).to_dict()
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer: verbatim text, its sentence, confidence and evidence."""
+
+    question: str
+    found: bool
+    text: str
+    sentence: str
+    score: float
+    citations: tuple[Citation, ...] = ()
+    alternatives: tuple[Answer, ...] = ()
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "text": self.text,
+            "sentence": self.sentence,
+            "score": round(float(self.score), 4),
+            "citations": [citation.to_dict() for citation in self.citations],
+            "alternatives": [alternative.to_dict() for alternative in self.alternatives],
+            "message": self.message,
+        }

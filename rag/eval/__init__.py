@@ -1,0 +1,1 @@
+"""Evaluation on SQuAD-format files (paragraph = article)."""

@@ -154,6 +154,7 @@ def assemble_body(lines: list[str]) -> tuple[list[str], list[str]]:
     dropped: list[str] = []
     in_header = True
     for line in lines:
+        bullet = bool(rules.BULLET.match(line))
         stripped = rules.BULLET.sub("", line.strip()).strip()
         if not stripped:
             continue
@@ -163,7 +164,9 @@ def assemble_body(lines: list[str]) -> tuple[list[str], list[str]]:
         prose = rules.is_sentence_like(stripped)
         if in_header and prose and _words(stripped) >= HEADER_BODY_MIN_WORDS:
             in_header = False
-        keep = _words(stripped) >= rules.TITLE_MIN_WORDS if in_header else prose
+        # Deks and summary bullets are short non-sentences worth keeping; in the body only
+        # prose (and list items) stays, so headings and related-story links go.
+        keep = _words(stripped) >= rules.TITLE_MIN_WORDS if (in_header or bullet) else prose
         (paragraphs if keep else dropped).append(stripped)
     return paragraphs, dropped
 

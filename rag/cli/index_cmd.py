@@ -61,14 +61,7 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
         print("rag index: give PATH... to index (or --rebuild / --remove)", file=sys.stderr)
         return 2
     if args.if_stale:
-        try:
-            index = load_index(index_dir)
-            wanted = {article.doc_id for article in load_articles(paths).articles}
-            if wanted == {article.doc_id for article in index.articles()}:
-                print(f"index at {index_dir} is up to date ({len(index.articles())} articles)")
-                return 0
-        except IndexError_ as error:
-            print(f"rebuilding: {error}", file=sys.stderr)
+        return _update_if_stale(index_dir, paths)
     if args.add:
         try:
             index = load_index(index_dir)
@@ -104,3 +97,76 @@ def run_search(args) -> int:  # type: ignore[no-untyped-def]
         print(f"{rank}. {hit.score:+.3f} (dense {hit.dense_score:.3f}, bm25 {hit.bm25_score:.2f}) {hit.title}")
         print(f"   {hit.text[:300]}")
     return 0
+
+
+def _update_if_stale(index_dir, paths: list[str]) -> int:  # type: ignore[no-untyped-def]
+    """Bring ``paths`` up to date in the index without losing anything else it holds.
+
+    Missing index: build it. Unreadable index (corrupt, other model or format): rebuild
+    from every source it recorded plus ``paths``. Otherwise add new or changed articles
+    and drop old versions of articles that came from ``paths``.
+    """
+    from pathlib import Path
+
+    from rag.index import IndexError_, IndexNotFoundError, build_index, load_index
+    from rag.index.rebuild import known_sources, recover_articles
+    from rag.ingest import load_articles
+
+    try:
+        index = load_index(index_dir)
+    except IndexNotFoundError:
+        if not recover_articles(index_dir):
+            index = build_index(paths, index_dir, progress=True)
+            print(f"built index at {index_dir}: {len(index.articles())} article(s), {len(index)} chunk(s)")
+            return 0
+        error = None
+    except IndexError_ as error_:
+        error = error_
+    else:
+        error = None
+    if error is not None or not index_dir.joinpath("CURRENT").is_file():
+        print(f"rebuilding the index: {error or 'no live snapshot'}", file=sys.stderr)
+        # Articles saved in the damaged index come back first (uploads included),
+        # then whatever its recorded sources and the given paths hold now.
+        try:
+            sources = [*recover_articles(index_dir), *known_sources(index_dir)]
+        except IndexError_:
+            sources = list(recover_articles(index_dir))
+        sources += list(paths)
+        index = build_index(sources, index_dir, progress=True)
+        print(f"rebuilt index at {index_dir}: {len(index.articles())} article(s), {len(index)} chunk(s)")
+        return 0
+    wanted = load_articles(paths).articles
+    indexed = {article.doc_id for article in index.articles()}
+    wanted_ids = {article.doc_id for article in wanted}
+    reread_files = {_file_of(article.path) for article in wanted}
+    roots = [str(Path(path).resolve()) for path in paths]
+
+    def outdated_version(article) -> bool:  # type: ignore[no-untyped-def]
+        # An older version of a file we just re-read, or an article whose file under
+        # the given paths was deleted; uploads and other sources are left alone.
+        if article.doc_id in wanted_ids or not article.path:
+            return False
+        file = _file_of(article.path)
+        deleted_here = not Path(file).exists() and any(file.startswith(root) for root in roots)
+        return file in reread_files or deleted_here
+
+    outdated = [article.doc_id for article in index.articles() if outdated_version(article)]
+    new = [article for article in wanted if article.doc_id not in indexed]
+    if not new and not outdated:
+        print(f"index at {index_dir} is up to date ({len(indexed)} articles)")
+        return 0
+    if outdated:
+        index.remove(outdated)
+    if new:
+        index.add(new)
+    print(f"updated index at {index_dir}: +{len(new)} article(s), -{len(outdated)} outdated")
+    return 0
+
+
+def _file_of(path: str | None) -> str:
+    """The file an article came from (JSONL paths carry a ``:line`` suffix)."""
+    from pathlib import Path
+
+    file = (path or "").rsplit(":", 1)[0] if (path or "").rsplit(":", 1)[-1].isdigit() else (path or "")
+    return str(Path(file).resolve())

@@ -35,7 +35,6 @@ def _index_dir(args):  # type: ignore[no-untyped-def]
 
 def run_index(args) -> int:  # type: ignore[no-untyped-def]
     from rag.index import IndexError_, build_index, load_index
-    from rag.ingest import load_articles
 
     index_dir = _index_dir(args)
     if args.dry_run:

@@ -16,6 +16,8 @@ from rag.types import Article, Chunk, Span
 DEFAULT_MAX_TOKENS = 256  # all-MiniLM-L6-v2 truncates longer inputs
 DEFAULT_OVERLAP_SENTENCES = 1
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+MAX_SEGMENT_CHARS = 10_000  # longer paragraphs reach pysbd in pieces (see _pieces)
+_SOFT_BREAK = re.compile(r"\n|(?<=[.!?])\s+")
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +46,24 @@ def count_wordpieces(text: str) -> int:
     return len(_wordpiece_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
+def _pieces(paragraph: str, offset: int) -> list[tuple[int, str]]:
+    """``(offset, piece)`` cuts of a paragraph of at most ``MAX_SEGMENT_CHARS`` where possible.
+
+    pysbd takes time quadratic in its input (a 1 MB paragraph: minutes), so long paragraphs
+    are cut at their last line break or sentence end before the limit; normal ones pass whole.
+    """
+    pieces = []
+    start = 0
+    while len(paragraph) - start > MAX_SEGMENT_CHARS:
+        window = paragraph[start : start + MAX_SEGMENT_CHARS]
+        cut = max((m.end() for m in _SOFT_BREAK.finditer(window, MAX_SEGMENT_CHARS // 2)), default=0)
+        cut = cut or window.rfind(" ") + 1 or MAX_SEGMENT_CHARS
+        pieces.append((offset + start, window[:cut]))
+        start += cut
+    pieces.append((offset + start, paragraph[start:]))
+    return pieces
+
+
 def split_sentences(text: str) -> list[Span]:
     """Sentence spans of ``text``: paragraphs first, then pysbd inside each paragraph.
 
@@ -53,8 +73,9 @@ def split_sentences(text: str) -> list[Span]:
     paragraph_start = 0
     for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
         paragraph_end = match.start() if match else len(text)
-        paragraph = text[paragraph_start:paragraph_end]
-        if paragraph.strip():
+        for piece_start, paragraph in _pieces(text[paragraph_start:paragraph_end], paragraph_start):
+            if not paragraph.strip():
+                continue
             cursor = 0
             for sentence in _segmenter().segment(paragraph):
                 stripped = sentence.strip()
@@ -65,7 +86,7 @@ def split_sentences(text: str) -> list[Span]:
                     rest = paragraph[cursor:]
                     found = cursor + (len(rest) - len(rest.lstrip()))
                     stripped = rest.strip()
-                spans.append(Span(paragraph_start + found, paragraph_start + found + len(stripped)))
+                spans.append(Span(piece_start + found, piece_start + found + len(stripped)))
                 cursor = found + len(stripped)
                 if cursor >= len(paragraph.rstrip()):
                     break

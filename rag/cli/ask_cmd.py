@@ -1,7 +1,72 @@
-"""``rag ask``: (to be implemented)."""
+"""``rag ask "question" ["question" ...] [-] [--index DIR] [--json] [-k N]``.
+
+Several questions may be given as arguments; ``-`` reads more, one per line, from stdin.
+With ``--json`` each answer is one JSON object on its own line (batch use); with
+``--conversation`` the questions are one chat, so later ones may be follow-ups
+("What did he say about Hong Kong?").
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterator
+
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
-    pass
+    parser = subparsers.add_parser("ask", help="answer questions from the indexed articles")
+    parser.add_argument("questions", nargs="+", metavar="QUESTION", help="a question, or - to read one per line from stdin")
+    parser.add_argument("--index", help="index folder (default: indexes/default, built from seeds/ if missing)")
+    parser.add_argument("-k", type=int, default=None, help="passages retrieved per question (default 5)")
+    parser.add_argument("--min-score", type=float, default=None, help="answer only at this confidence or above")
+    parser.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
+    parser.add_argument("--conversation", action="store_true", help="treat the questions as one chat (follow-ups)")
+    parser.set_defaults(run=run)
+
+
+def questions_from(arguments: list[str], stdin: Iterator[str]) -> Iterator[str]:
+    """The questions in order: arguments as given, ``-`` replaced by stdin's non-blank lines."""
+    for argument in arguments:
+        if argument == "-":
+            for line in stdin:
+                if line.strip():
+                    yield line.rstrip("\n")
+        else:
+            yield argument
+
+
+def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
+    """Plain-text rendering: the answer, its confidence, the quote and where it is from."""
+    lines = [f"Q: {answer.question}"]
+    if not answer.found:
+        lines.append(f"A: (not found) {answer.message}")
+        return "\n".join(lines)
+    lines.append(f"A: {answer.text}    (confidence {answer.score:.2f})")
+    for citation in answer.citations:
+        where = ", ".join(part for part in (citation.source, citation.published) if part)
+        lines.append(f"   “{citation.quote}”")
+        lines.append(
+            f"   — {citation.title}{f' ({where})' if where else ''} [{citation.doc_id} "
+            f"chars {citation.span.start}-{citation.span.end}]"
+        )
+    return "\n".join(lines)
+
+
+def run(args) -> int:  # type: ignore[no-untyped-def]
+    from rag.index import load_index
+    from rag.qa import QA, default_index
+    from rag.qa.answerer import check_k
+
+    if args.k is not None:
+        check_k(args.k)
+    index = load_index(args.index) if args.index else default_index()
+    qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score)
+    history = []
+    for question in questions_from(args.questions, sys.stdin):
+        answer = qa.ask(question, history=history if args.conversation else None)
+        history.append(answer)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(answer), end="\n\n", flush=True)
+    return 0

@@ -34,7 +34,7 @@ def _index_dir(args):  # type: ignore[no-untyped-def]
 
 
 def run_index(args) -> int:  # type: ignore[no-untyped-def]
-    from rag.index import IndexError_, build_index, load_index
+    from rag.index import IndexError_, IndexNotFoundError, build_index, load_index
 
     index_dir = _index_dir(args)
     if args.dry_run:
@@ -53,9 +53,12 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
         return 0 if removed else 1
     paths = list(args.paths)
     if args.rebuild and not paths:
-        from rag.index.rebuild import known_sources
+        from rag.index.rebuild import known_sources, recover_articles
 
-        paths = known_sources(index_dir)
+        try:
+            paths = known_sources(index_dir)
+        except IndexError_:  # no readable manifest: fall back to the stored article texts
+            paths = recover_articles(index_dir)
     if not paths:
         print("rag index: give PATH... to index (or --rebuild / --remove)", file=sys.stderr)
         return 2
@@ -64,7 +67,7 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
     if args.add:
         try:
             index = load_index(index_dir)
-        except IndexError_:
+        except IndexNotFoundError:  # a damaged index is reported, never replaced by an empty one
             index = build_index([], index_dir)
         report = index.add(paths, progress=True)
         for warning in report.warnings:

@@ -1,7 +1,112 @@
-"""``rag serve``: (to be implemented)."""
+"""``rag serve [--host 127.0.0.1] [--port 7860] [--index DIR] [--auth USER:PASS]``: the web chat.
+
+``$RAG_HOST`` and ``$RAG_PORT`` set the defaults of ``--host`` and ``--port``. The server binds
+loopback unless told otherwise. A missing index is built from ``seeds/`` first.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_PORT = 65535
+WARM_UP_QUESTION = "What happened?"
+
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
-    pass
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the web chat (and its /ask API)",
+        description="Serve the web chat on http://HOST:PORT. Programs can call its /ask endpoint "
+        "with gradio_client.",
+    )
+    parser.add_argument("--host", help=f"address to bind (default: $RAG_HOST or {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, help=f"port (default: $RAG_PORT or {DEFAULT_PORT})")
+    parser.add_argument("--index", help="index folder (default: $RAG_INDEX_DIR or indexes/default)")
+    parser.add_argument("--auth", metavar="USER:PASS", help="require this login (use it when not on loopback)")
+    parser.add_argument(
+        "--share", action="store_true",
+        help="not supported: public share links need the network; bind --host and use your own proxy",
+    )
+    parser.set_defaults(run=run)
+
+
+def parse_port(value: str | int | None) -> int:
+    """The port from ``--port``/``$RAG_PORT``, checked; ``DEFAULT_PORT`` when unset."""
+    if value is None or value == "":
+        return DEFAULT_PORT
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"port must be a whole number, got {value!r}") from None
+    if not 1 <= port <= MAX_PORT:
+        raise ValueError(f"port must be between 1 and {MAX_PORT}, got {port}")
+    return port
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:pass`` -> ``("user", "pass")``; the password may contain ``:``."""
+    if value is None:
+        return None
+    user, separator, password = value.partition(":")
+    if not separator or not user or not password:
+        raise ValueError(f"--auth must look like USER:PASS, got {value!r}")
+    return user, password
+
+
+def resolve_address(host: str | None, port: int | None, environ: Mapping[str, str]) -> tuple[str, int]:
+    """``(host, port)``: the flags first, then ``$RAG_HOST``/``$RAG_PORT``, then loopback:7860."""
+    resolved_host = host or environ.get("RAG_HOST") or DEFAULT_HOST
+    return resolved_host, parse_port(port if port is not None else environ.get("RAG_PORT"))
+
+
+def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
+    """Load the index at ``index_dir``, building it from ``seeds/`` when there is none."""
+    from rag.config import seeds_dir
+    from rag.index import IndexNotFoundError, build_index, load_index
+
+    try:
+        return load_index(index_dir)
+    except IndexNotFoundError:
+        print(f"no index at {index_dir}; building it from {seeds_dir()} ...", file=sys.stderr)
+        return build_index([seeds_dir()], index_dir, progress=True)
+
+
+def _warm_up(index) -> None:  # type: ignore[no-untyped-def]
+    """Answer one question in the background: the model loads before a person asks."""
+    from rag.qa import ask
+
+    try:
+        ask(WARM_UP_QUESTION, index=index)
+    except Exception as error:  # the first question will report it properly
+        print(f"warning: warming up the answerer failed: {error}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.share:
+        print("rag serve: --share is not supported (no public links); bind --host and use a proxy", file=sys.stderr)
+        return 2
+    from rag.config import default_index_dir
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    host, port = resolve_address(args.host, args.port, os.environ)
+    auth = parse_auth(args.auth)
+    index = open_index(Path(args.index) if args.index else default_index_dir())
+    if host not in LOOPBACK_HOSTS and auth is None:
+        print(f"warning: serving on {host} without --auth; anyone who can reach it can change the index", file=sys.stderr)
+
+    from rag.ui.app import build_app
+    from rag.ui.launch import launch
+
+    threading.Thread(target=_warm_up, args=(index,), daemon=True, name="warm-up").start()
+    app = build_app(index)
+    print(f"serving {len(index.articles())} documents from {index.index_dir} on http://{host}:{port}", file=sys.stderr)
+    launch(app, host=host, port=port, auth=auth)
+    return 0

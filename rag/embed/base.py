@@ -40,8 +40,11 @@ class Embedder(ABC):
     backend: str = "base"
 
     @abstractmethod
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """Vectors of shape ``(len(texts), dimension)``, float32, unit length."""
+    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+        """Vectors of shape ``(len(texts), dimension)``, float32, unit length, in input order.
+
+        ``batch_size`` (texts per forward pass) defaults to the backend's measured best.
+        """
 
     def encode_query(self, text: str) -> np.ndarray:
         """One question's vector, shape ``(dimension,)``."""

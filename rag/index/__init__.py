@@ -13,6 +13,7 @@ from rag.embed import Embedder
 from rag.index import store
 from rag.index.core import AddReport, Index
 from rag.index.fusion import FusionSettings
+from rag.index.sparse import SparseSettings
 from rag.index.store import (
     FORMAT_VERSION,
     IndexCorruptError,
@@ -25,6 +26,8 @@ from rag.ingest import Source, load_articles
 from rag.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
+
+LOAD_ATTEMPTS = 3  # a writer may swap and delete the snapshot while it is being read
 
 __all__ = [
     "AddReport",
@@ -64,6 +67,17 @@ def _check(manifest: dict, index_dir: Path, embedder: Embedder | None, chunk_set
         )
 
 
+def _load_sentence_bm25(index: Index, folder: Path) -> None:
+    """Read the sentence-level BM25, or build it for snapshots written before it existed."""
+    counts = [len(chunk.sentences) for chunk in index.chunks]
+    index.sentence_offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
+    if index.sentence_sparse.exists(folder) or not index.chunks:
+        index.sentence_sparse.load(folder, int(index.sentence_offsets[-1]))
+    else:
+        logger.info("%s has no sentence BM25; building it in memory", folder)
+        index._build_sentence_bm25()
+
+
 def load_index(
     index_dir: str | Path,
     embedder: Embedder | None = None,
@@ -77,7 +91,20 @@ def load_index(
         IndexMismatchError: another format version, model or chunking than asked for.
     """
     index_dir = Path(index_dir)
-    folder = store.snapshot_path(index_dir)
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        live = store.live_snapshot_name(index_dir)
+        try:
+            return _load_snapshot(index_dir, store.snapshot_path(index_dir), embedder, chunk_settings)
+        except IndexCorruptError:
+            if attempt == LOAD_ATTEMPTS or store.live_snapshot_name(index_dir) == live:
+                raise
+            logger.info("snapshot %s was replaced while loading; reading the new one", live)
+    raise AssertionError("unreachable")
+
+
+def _load_snapshot(
+    index_dir: Path, folder: Path, embedder: Embedder | None, chunk_settings: ChunkSettings | None
+) -> Index:
     hint = store.rebuild_hint(index_dir)
     try:
         manifest = store.read_json(folder / "manifest.json")
@@ -93,6 +120,7 @@ def load_index(
             fusion=FusionSettings(**manifest["fusion"]),
             embedder=embedder,
             approximate_above=int(manifest["dense"]["approximate_above"]),
+            sparse=SparseSettings(**manifest.get("sparse", {})),
         )
         articles = [Article.from_dict(row) for row in store.read_jsonl(folder / "articles.jsonl")]
         index._articles = {article.doc_id: article for article in articles}
@@ -116,10 +144,12 @@ def load_index(
         index._row_of_id = {int(chunk_id): row for row, chunk_id in enumerate(index.ids)}
         index.dense.load(folder, manifest["dense"]["kind"], size)
         index.sparse.load(folder, size)
+        _load_sentence_bm25(index, folder)
     except IndexError_:
         raise
     except Exception as error:  # any broken file: report it as corruption, with the fix
         raise IndexCorruptError(f"index at {index_dir} is damaged ({type(error).__name__}: {error}); {hint}") from error
+    index.snapshot = folder.name
     return index
 
 

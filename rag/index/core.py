@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +16,10 @@ from rag.chunk import ChunkSettings, chunk_article
 from rag.embed import MODEL_DIMENSION, MODEL_NAME, Embedder, get_embedder
 from rag.index import store
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
-from rag.index.fusion import FusionSettings, fuse
-from rag.index.sparse import SparseIndex
+from rag.index.fusion import FusionSettings, Signal, fuse
+from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
 from rag.ingest import Source, load_articles
-from rag.types import Article, Chunk, Hit
+from rag.types import Article, Chunk, Hit, Span
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,12 @@ MAX_K = 100
 def passage_text(article: Article, chunk: Chunk) -> str:
     """What gets embedded and BM25-indexed: the headline gives every chunk its topic."""
     return f"{article.title}\n{chunk.text}" if article.title else chunk.text
+
+
+def sentence_text(article: Article, sentence: Span) -> str:
+    """What the sentence-level BM25 indexes: the headline and one sentence."""
+    text = article.text[sentence.start : sentence.end]
+    return f"{article.title}\n{text}" if article.title else text
 
 
 def content_hash(text: str) -> str:
@@ -59,6 +66,7 @@ class Index:
         fusion: FusionSettings | None = None,
         embedder: Embedder | None = None,
         approximate_above: int = DEFAULT_APPROXIMATE_ABOVE,
+        sparse: SparseSettings | None = None,
     ) -> None:
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.chunk_settings = chunk_settings or ChunkSettings()
@@ -74,10 +82,15 @@ class Index:
         self.next_id = 0
         self.sources: list[str] = []
         self.dense = DenseIndex(self.dimension, approximate_above)
-        self.sparse = SparseIndex()
+        self.sparse = SparseIndex(sparse)
+        # One BM25 row per sentence of each chunk, chunk by chunk: the sentences of chunk
+        # ``row`` are rows ``sentence_offsets[row]:sentence_offsets[row + 1]``.
+        self.sentence_sparse = SparseIndex(sparse, folder_name=SENTENCE_FOLDER)
+        self.sentence_offsets = np.zeros(1, dtype=np.int64)
         self.last_embedded = 0
         self._row_of_id: dict[int, int] = {}
         self._lock = threading.RLock()
+        self.snapshot: str | None = None  # the snapshot folder this object reflects
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -117,8 +130,9 @@ class Index:
         with self._lock:
             if not self.chunks:
                 return []
-            rows, dense_scores, bm25_scores = self._candidates(question, fusion.candidates)
-            fused = fuse(dense_scores, bm25_scores, fusion)
+            rows, signals = self._candidates(question, fusion)
+            fused = fuse(signals, fusion)
+            dense_scores, bm25_scores = signals["dense"], signals["bm25"]
             order = np.argsort(-fused, kind="stable")[:k]
             hits = []
             for position in order:
@@ -138,17 +152,34 @@ class Index:
                 )
             return hits
 
-    def _candidates(self, question: str, pool: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows in the union of the top ``pool`` of each side, with both scores for each."""
+    def _candidates(self, question: str, fusion: FusionSettings) -> tuple[np.ndarray, dict[Signal, np.ndarray]]:
+        """Rows in the union of the top ``fusion.candidates`` of the dense and BM25 sides,
+        with every signal the fusion weighs (dense and BM25 always, for the hits)."""
         query = self.embedder.encode_query(question)
-        _, dense_ids = self.dense.search(query, pool)
+        _, dense_ids = self.dense.search(query, fusion.candidates)
         dense_rows = [self._row_of_id[int(i)] for i in dense_ids if int(i) in self._row_of_id]
         all_bm25 = self.sparse.scores(question)
-        pool = min(pool, len(all_bm25))
+        pool = min(fusion.candidates, len(all_bm25))
         bm25_rows = np.argpartition(-all_bm25, pool - 1)[:pool] if pool else np.zeros(0, dtype=np.int64)
         rows = np.unique(np.concatenate([np.asarray(dense_rows, dtype=np.int64), bm25_rows.astype(np.int64)]))
-        dense_scores = self.vectors[rows] @ query
-        return rows, dense_scores.astype(np.float32), all_bm25[rows]
+        signals: dict[Signal, np.ndarray] = {
+            "dense": (self.vectors[rows] @ query).astype(np.float32),
+            "bm25": all_bm25[rows],
+        }
+        if fusion.sentence_bm25_weight > 0:
+            signals["sentence_bm25"] = self._best_sentence_bm25(question, rows)
+        return rows, signals
+
+    def _best_sentence_bm25(self, question: str, rows: np.ndarray) -> np.ndarray:
+        """Per chunk row, the highest BM25 of one of its sentences."""
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        sentence_scores = self.sentence_sparse.scores(question)
+        starts, ends = self.sentence_offsets[rows], self.sentence_offsets[rows + 1]
+        lengths = ends - starts  # every chunk holds at least one sentence
+        group_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        gathered = np.repeat(starts - group_starts, lengths) + np.arange(int(lengths.sum()))
+        return np.maximum.reduceat(sentence_scores[gathered], group_starts).astype(np.float32)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -156,7 +187,7 @@ class Index:
         """Ingest and index new articles; ones already indexed are skipped (no-op)."""
         result = load_articles(sources)
         report = AddReport(warnings=list(result.warnings))
-        with self._lock:
+        with self._writing():
             new = []
             for article in result.articles:
                 if article.doc_id in self._articles:
@@ -177,7 +208,7 @@ class Index:
         """Remove articles by id from both sides; returns the ids that were indexed."""
         if isinstance(doc_ids, str):
             doc_ids = [doc_ids]
-        with self._lock:
+        with self._writing():
             present = [doc_id for doc_id in doc_ids if doc_id in self._articles]
             if not present:
                 return []
@@ -192,6 +223,42 @@ class Index:
             self._rebuild_search_structures()
             self.save()
             return present
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer lock for a whole read-modify-write, starting from the live snapshot.
+
+        Another process may have saved since this object was loaded; its changes are read
+        in first, so two writers never overwrite each other's articles. When the write fails
+        (disk full, interrupted), this object goes back to the snapshot still on disk.
+        """
+        if self.index_dir is None:
+            with self._lock:
+                yield
+            return
+        with self._lock, store.writer_lock(self.index_dir):
+            live = store.live_snapshot_name(self.index_dir)
+            if live is not None and live != self.snapshot:
+                self._adopt_live_snapshot()
+            try:
+                yield
+            except BaseException:
+                if live is not None and store.live_snapshot_name(self.index_dir) == live:
+                    try:
+                        self._adopt_live_snapshot()
+                    except Exception:  # the original error matters more
+                        logger.exception("could not reload %s after a failed write", self.index_dir)
+                raise
+
+    def _adopt_live_snapshot(self) -> None:
+        """Replace this object's contents with the live snapshot on disk."""
+        from rag.index import load_index  # the loader lives above this module
+
+        assert self.index_dir is not None
+        fresh = load_index(self.index_dir, embedder=self._embedder, chunk_settings=self.chunk_settings)
+        for name, value in vars(fresh).items():
+            if name not in ("_lock", "_embedder", "last_embedded"):
+                setattr(self, name, value)
 
     def _record_sources(self, sources: Iterable[Source] | Source) -> None:
         if isinstance(sources, (str, Path, Article)):
@@ -214,10 +281,10 @@ class Index:
                 new_chunks.append(chunk)
                 texts.append(passage_text(article, chunk))
         digests = [content_hash(text) for text in texts]
-        missing = sorted({digest: text for digest, text in zip(digests, texts) if digest not in known}.items())
+        missing = sorted({digest: text for digest, text in zip(digests, texts, strict=True) if digest not in known}.items())
         if missing:
             vectors = self.embedder.encode([text for _, text in missing], progress=progress)
-            known.update({digest: vector for (digest, _), vector in zip(missing, vectors)})
+            known.update({digest: vector for (digest, _), vector in zip(missing, vectors, strict=True)})
         self.last_embedded = len(missing)
         new_vectors = np.stack([known[digest] for digest in digests]) if digests else np.zeros((0, self.dimension))
         new_ids = np.arange(self.next_id, self.next_id + len(new_chunks), dtype=np.int64)
@@ -232,6 +299,17 @@ class Index:
         self._row_of_id = {int(chunk_id): row for row, chunk_id in enumerate(self.ids)}
         self.dense.build(self.vectors, self.ids)
         self.sparse.build([passage_text(self._articles[c.doc_id], c) for c in self.chunks])
+        self._build_sentence_bm25()
+
+    def _build_sentence_bm25(self) -> None:
+        texts = [
+            sentence_text(self._articles[chunk.doc_id], sentence) for chunk in self.chunks for sentence in chunk.sentences
+        ]
+        counts = [len(chunk.sentences) for chunk in self.chunks]
+        if any(count == 0 for count in counts):
+            raise ValueError("every chunk must list its sentences")
+        self.sentence_offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
+        self.sentence_sparse.build(texts)
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -241,6 +319,7 @@ class Index:
             "model": {"name": self.model_name, "dimension": self.dimension},
             "chunking": self.chunk_settings.to_dict(),
             "fusion": self.fusion.to_dict(),
+            "sparse": self.sparse.settings.to_dict(),
             "dense": {"kind": self.dense.kind, "approximate_above": self.dense.approximate_above},
             "counts": {"articles": len(self._articles), "chunks": len(self.chunks)},
             "next_id": self.next_id,
@@ -255,12 +334,13 @@ class Index:
 
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "articles.jsonl", (a.to_dict() for a in self._articles.values()))
-            store.write_jsonl(folder / "chunks.jsonl", ({**c.to_dict(), "hash": h} for c, h in zip(self.chunks, self.hashes)))
+            store.write_jsonl(folder / "chunks.jsonl", ({**c.to_dict(), "hash": h} for c, h in zip(self.chunks, self.hashes, strict=True)))
             np.save(folder / "embeddings.npy", self.vectors, allow_pickle=False)
             np.save(folder / "ids.npy", self.ids, allow_pickle=False)
             self.dense.save(folder)
             self.sparse.save(folder)
+            self.sentence_sparse.save(folder)
             store.write_json(folder / "manifest.json", self.manifest())
 
         with self._lock, store.writer_lock(self.index_dir):
-            store.write_snapshot(self.index_dir, write)
+            self.snapshot = store.write_snapshot(self.index_dir, write).name

@@ -60,11 +60,22 @@ def snapshot_path(index_dir: Path) -> Path:
         raise IndexNotFoundError(
             f"no index at {index_dir} (missing {POINTER}); build one with `rag index PATH... --index {index_dir}`"
         )
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexCorruptError(f"index at {index_dir}: unreadable {POINTER} ({error}); {rebuild_hint(index_dir)}") from error
     folder = index_dir / name
-    if not name or "/" in name or not folder.is_dir():
+    if not name or "/" in name or "\\" in name or not name.startswith("snap-") or not folder.is_dir():
         raise IndexCorruptError(f"index at {index_dir} points to a missing snapshot {name!r}; {rebuild_hint(index_dir)}")
     return folder
+
+
+def live_snapshot_name(index_dir: Path) -> str | None:
+    """Name in ``CURRENT`` right now, or None when there is no readable pointer."""
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -119,17 +130,26 @@ def _remove_stale(index_dir: Path, keep: str) -> None:
 
 
 @contextmanager
-def writer_lock(index_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS):  # type: ignore[no-untyped-def]
-    """Hold the index's file lock while writing; a second writer waits ``timeout`` s, then fails."""
+def writer_lock(index_dir: Path, timeout: float | None = None):  # type: ignore[no-untyped-def]
+    """Hold the index's file lock while writing; a second writer waits ``timeout`` s
+    (default ``LOCK_TIMEOUT_SECONDS``), then fails with IndexLockedError.
+
+    Re-entrant within one thread (``Index.add`` holds it and ``save`` takes it again);
+    other threads and processes wait.
+    """
     from filelock import FileLock, Timeout
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / ".lock"))
+    # One lock object per file in this process (keyed by the resolved path), each thread
+    # with its own descriptor: nested use in a thread counts up instead of deadlocking.
+    lock = FileLock(str((index_dir / ".lock").resolve()), is_singleton=True)
+    if timeout is None:
+        timeout = LOCK_TIMEOUT_SECONDS
     try:
         lock.acquire(timeout=timeout)
     except Timeout as error:
         raise IndexLockedError(
-            f"index at {index_dir} is being written by another process; waited {timeout:.0f} s"
+            f"index at {index_dir} is being written by another process; waited {timeout:g} s"
         ) from error
     try:
         yield

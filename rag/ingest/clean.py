@@ -30,9 +30,17 @@ class CleanDocument:
     dropped: tuple[str, ...] = field(default=(), compare=False)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON escapes can carry them; UTF-8 cannot
+
+
+def scrub(text: str) -> str:
+    """``text`` with lone surrogates (unencodable) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def normalize(text: str) -> str:
     """Unify newlines and odd spaces; keep every visible character."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", scrub(text).replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
@@ -195,7 +203,7 @@ def clean_page(raw: str, fallback_title: str = "Untitled", title: str | None = N
             title = lines[title_index].strip()
             dropped.extend(line.strip() for line in lines[:title_index] if line.strip())
             lines = lines[title_index + 1 :]
-    title = re.sub(r"\s+", " ", (title or "").strip()) or fallback_title
+    title = re.sub(r"\s+", " ", scrub(title or "").strip()) or scrub(fallback_title)
     paragraphs, dropped_body = assemble_body(lines)
     if paragraphs and paragraphs[0] == title:
         paragraphs = paragraphs[1:]

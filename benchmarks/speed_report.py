@@ -1,0 +1,223 @@
+"""Render the "Speed" section of benchmarks/README.md from ``benchmarks/results/*.json``.
+
+Only the text between ``SECTION_START`` and ``SECTION_END`` is replaced (appended when the
+markers are missing), so other sections of the README stay as their authors wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from speed_common import RESULTS, ROOT
+
+README = ROOT / "benchmarks" / "README.md"
+SECTION_START = "<!-- speed:start (written by benchmarks/run_all.py; edit speed_report.py instead) -->"
+SECTION_END = "<!-- speed:end -->"
+INDEXING_RATIO_TARGET = 3.0
+RECALL_TOLERANCE = 0.01
+SEARCH_TO_EMBEDDING_TARGET = 3.0
+SEARCH_100K_TARGET_MS = 50.0
+ASK_100K_TARGET_MS = 60.0
+RSS_100K_TARGET_MB = 1536.0
+LOAD_100K_TARGET_SECONDS = 5.0
+COLD_START_TARGET_SECONDS = 10.0
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def ask_cell(row: dict) -> str:
+    """``p50 / p95`` of rag.ask, or why it could not be measured."""
+    ask = row["ask"]
+    return f"{ask['p50_ms']} / {ask['p95_ms']}" if "p50_ms" in ask else f"failed: {ask.get('error', '?')[:80]}"
+
+
+def verdict(met: bool) -> str:
+    return "**met**" if met else "**not met**"
+
+
+def _machine_line(result: dict) -> str:
+    m = result["machine"]
+    return (
+        f"{m['cpu']}, {m['cores']} cores, load average {m['load_average_1min']} at the end; "
+        f"torch {m['torch']}, sentence-transformers {m['sentence-transformers']}, onnxruntime {m['onnxruntime']}"
+    )
+
+
+def targets(indexing: dict | None, query: dict | None, coldstart: dict | None) -> list[str]:
+    rows = ["| Target | Goal | Measured | |", "|---|---|---|---|"]
+    if indexing:
+        default = indexing["options"][0]
+        ratio, embed_ratio = default["ratio_to_bare"], default["embed_ratio_to_bare"]
+        rows.append(
+            f"| Indexing throughput, `{default['option']}` vs bare sentence-transformers | ≥ {INDEXING_RATIO_TARGET:g}× "
+            f"| {ratio}× whole `build_index` ({embed_ratio}× its embedding step alone) | {verdict(ratio >= INDEXING_RATIO_TARGET)} |"
+        )
+        delta = default.get("recall5_delta_to_torch")
+        if delta:
+            worst = min(delta.values())
+            rows.append(
+                f"| Part-A recall@5 of `{default['option']}` vs the torch model | within {RECALL_TOLERANCE} "
+                f"| dense {delta['dense']:+.3f}, fused {delta['fused']:+.3f} | {verdict(worst >= -RECALL_TOLERANCE)} |"
+            )
+        rebuilt = [option["rebuild_embedded"] for option in indexing["options"]]
+        rows.append(f"| Unchanged corpus re-indexed | 0 passages embedded | {max(rebuilt)} | {verdict(max(rebuilt) == 0)} |")
+    if query:
+        by = {row["option"]: row for row in query["rows"]}
+        reference = by.get("bare-question")
+        if reference and "seeds" in by:
+            search = by["seeds"]["search"]["p50_ms"]
+            bare = min(reference["bare"]["p50_ms"], reference["bare_one_thread"]["p50_ms"])  # the stricter
+            rows.append(
+                f"| `index.search` p50 at the seed corpus | ≤ {SEARCH_TO_EMBEDDING_TARGET:g}× one bare question embedding "
+                f"| {search} ms vs {bare} ms, the faster bare setting ({search / bare:.2f}×) "
+                f"| {verdict(search <= SEARCH_TO_EMBEDDING_TARGET * bare)} |"
+            )
+        if "100k" in by:
+            big = by["100k"]
+            rss = big["peak_rss_mb"]
+            ask_met = "p50_ms" in big["ask"] and big["ask"]["p50_ms"] <= ASK_100K_TARGET_MS
+            rows += [
+                f"| `index.search` p50 at 100k passages | ≤ {SEARCH_100K_TARGET_MS:g} ms | {big['search']['p50_ms']} ms "
+                f"| {verdict(big['search']['p50_ms'] <= SEARCH_100K_TARGET_MS)} |",
+                f"| `rag.ask` p50 at 100k (no reader) | ≤ {ASK_100K_TARGET_MS:g} ms | {ask_cell(big).split(' / ')[0]} ms "
+                f"| {verdict(ask_met)} |",
+                f"| Peak RSS at 100k (load + queries) | ≤ 1.5 GB | {rss / 1024:.2f} GB | {verdict(rss <= RSS_100K_TARGET_MB)} |",
+                f"| Index load at 100k | ≤ {LOAD_100K_TARGET_SECONDS:g} s | {big['load_seconds']} s "
+                f"| {verdict(big['load_seconds'] <= LOAD_100K_TARGET_SECONDS)} |",
+            ]
+    if coldstart:
+        seconds = coldstart["first_answer_median_seconds"]
+        rows.append(
+            f"| Cold start, `make run` to first answer (persisted index) | ≤ {COLD_START_TARGET_SECONDS:g} s "
+            f"| {seconds} s (median of {len(coldstart['runs'])}) | {verdict(seconds <= COLD_START_TARGET_SECONDS)} |"
+        )
+    return rows
+
+
+def indexing_table(result: dict) -> list[str]:
+    lines = [
+        f"Corpus: SQuAD dev part A, {result['paragraphs']} paragraphs; recall on {result['questions']} sampled "
+        f"questions. Bare sentence-transformers (torch float32, batch 32) in the same run: "
+        + ", ".join(f"{value} passages/s" for value in result["bare_runs"])
+        + f" (first and last run; ratios use the mean, {result['bare_passages_per_second']}).",
+        "",
+        "| Backend | `build_index` passages/s | × bare | embedding step passages/s | × bare "
+        "| dense R@1 / R@5 | fused R@1 / R@5 | Δ R@5 vs torch (dense / fused) | peak RSS MB | model load s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for option in result["options"]:
+        recall = option["recall"]
+        delta = option.get("recall5_delta_to_torch", {})
+        lines.append(
+            f"| `{option['option']}` | {option['passages_per_second']} | {option['ratio_to_bare']} "
+            f"| {option['embed_passages_per_second']} | {option['embed_ratio_to_bare']} "
+            f"| {recall['dense']['@1']:.3f} / {recall['dense']['@5']:.3f} | {recall['fused']['@1']:.3f} / {recall['fused']['@5']:.3f} "
+            f"| {delta.get('dense', 0):+.3f} / {delta.get('fused', 0):+.3f} | {option['peak_rss_mb']:.0f} | {option['load_seconds']} |"
+        )
+    return lines
+
+
+def query_table(result: dict) -> list[str]:
+    by = {row["option"]: row for row in result["rows"]}
+    lines = []
+    reference = by.get("bare-question")
+    if reference:
+        lines += [
+            f"One question embedded, p50 / p95, interleaved: bare sentence-transformers "
+            f"{reference['bare']['p50_ms']} / {reference['bare']['p95_ms']} ms with its default "
+            f"{reference['torch_threads']} torch threads, {reference['bare_one_thread']['p50_ms']} / "
+            f"{reference['bare_one_thread']['p95_ms']} ms with one; ours (`{reference['ours']['backend']}`) "
+            f"{reference['ours']['p50_ms']} / {reference['ours']['p95_ms']} ms.",
+            "",
+        ]
+    lines += [
+        "Corpora: `seeds` (the repository's seed pages), `3k` (every paragraph of SQuAD dev part A and "
+        "the train subset), `100k` (synthetic, from the one-chunk paragraphs of `3k`: variant 0 is the "
+        "paragraph with its real vector, variant j rotates its sentences, retitles it and adds Gaussian "
+        "noise to its real vector, cosine about 0.96; see `speed_corpora.py`). Each question is asked "
+        "once (distinct SQuAD part-A questions), so no cache helps; `rag.ask` runs without a reader.",
+        "",
+        "| Corpus | chunks | dense index | load s | RSS after load MB | `index.search` p50 / p95 ms "
+        "| `rag.ask` p50 / p95 ms | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("seeds", "3k", "100k"):
+        row = by.get(name)
+        if row:
+            lines.append(
+                f"| {name} | {row['chunks']} | {row['dense_kind']} | {row['load_seconds']} | {row['rss_after_load_mb']:.0f} "
+                f"| {row['search']['p50_ms']} / {row['search']['p95_ms']} | {ask_cell(row)} "
+                f"| {row['peak_rss_mb']:.0f} |"
+            )
+    for build in result.get("builds", []):
+        lines.append("")
+        lines.append(f"Built `{build['option'][6:]}` in this run: {build['seconds']} s, {build['chunks']} chunks, "
+                     f"{build['embedded']} embedded.")
+    return lines
+
+
+def render(command: str) -> str:
+    indexing, query, coldstart = load("indexing"), load("query"), load("coldstart")
+    lines = [
+        SECTION_START,
+        "## Speed",
+        "",
+        f"Command: `{command}`. Date: {time.strftime('%Y-%m-%d')}. Every option is measured in a process of its "
+        "own; absolute figures depend on the machine and on how busy it is (this one is shared, so "
+        "**compare ratios taken in the same run**, not absolute times across runs).",
+        "",
+        "### Targets",
+        "",
+        *targets(indexing, query, coldstart),
+    ]
+    if indexing:
+        lines += ["", "### Indexing (`bench_indexing.py`)", "", f"Machine: {_machine_line(indexing)}.", "",
+                  *indexing_table(indexing)]
+    if query:
+        lines += ["", "### Query latency and memory (`bench_query.py`)", "", f"Machine: {_machine_line(query)}.", "",
+                  *query_table(query)]
+    if coldstart:
+        runs = ", ".join(f"{run['first_answer_seconds']} s" for run in coldstart["runs"])
+        lines += ["", "### Cold start (`bench_coldstart.py`)", "", f"Machine: {_machine_line(coldstart)}.", "",
+                  f"`{coldstart['command']}`, question {coldstart['question']!r}: first answer after {runs} "
+                  f"(listening after " + ", ".join(f"{run['listening_seconds']} s" for run in coldstart["runs"]) + ")."]
+    lines += ["", *NOTES, SECTION_END]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "### How the options differ",
+    "",
+    "- `torch`: sentence-transformers, float32: the reference vectors.",
+    "- `torch-bf16`: the same with bfloat16 weights and activations.",
+    "- `onnx`: exported with `torch.onnx.export`, ONNX Runtime's BERT fusions (attention, "
+    "skip-layer-norm, bias-GELU), float32.",
+    "- `onnx-int8` (default): the fused graph with dynamic int8 quantization, per-channel weight "
+    "scales, the first layer's feed-forward output projection kept in float32; one text per "
+    "forward pass (no padding; a text's vector does not depend on its neighbours) and one "
+    "single-threaded stream per core, texts longest first.",
+    "- Not used: per-tensor int8 (cosine to float32 0.953 mean, see ../shared/NOTES.md), "
+    "`max_seq_length` 128 (truncates long chunks), sentence-transformers' own ONNX backend "
+    "(not installable next to transformers 5).",
+    "- The exported model is cached in `~/.cache/rag/onnx` (`$RAG_CACHE_DIR`), built locally from "
+    "the packaged model on first use; `RAG_EMBED_BACKEND` picks another backend.",
+]
+
+
+def refresh(command: str) -> Path:
+    """Replace (or append) the Speed section of benchmarks/README.md."""
+    section = render(command)
+    text = README.read_text(encoding="utf-8") if README.is_file() else "# Benchmarks\n"
+    if SECTION_START in text and SECTION_END in text:
+        before = text[: text.index(SECTION_START)]
+        after = text[text.index(SECTION_END) + len(SECTION_END) :].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    README.write_text(text, encoding="utf-8")
+    return README

@@ -4,12 +4,16 @@ The corpus is SQuAD dev part A (913 paragraphs, one article each). Measured, eac
 a child process of its own:
 
 - ``bare``: ``SentenceTransformer(all-MiniLM-L6-v2).encode(texts)`` with its defaults
-  (batch 32, float32) on the same texts ``build_index`` embeds for one-chunk paragraphs
-  (``title + "\\n" + paragraph``): the obvious alternative. Run first and last; the
-  ratio is taken against the mean of the two, since the machine's load drifts.
+  (batch 32, float32) on the texts ``build_index`` embeds for one-chunk paragraphs
+  (``title + "\\n" + paragraph``): the obvious alternative. It runs in a worker process
+  of its own that encodes one half of the corpus (odd or even paragraphs) between every
+  two backends, alternating halves; each backend is compared with the half just before
+  and the other half just after it (the whole corpus, from the minutes around it), since
+  this shared machine's load drifts within a run.
 - one row per backend of :mod:`rag.embed`: the whole ``build_index`` (ingest, chunking,
-  embedding, FAISS, BM25, saving), the part of it spent embedding, then a rebuild of the
-  unchanged corpus into the same folder (must embed 0 chunks), and passage recall@1/@5
+  embedding, FAISS, BM25, saving), the part of it spent embedding, for the default backend
+  a rebuild of the unchanged corpus into the same folder (must embed 0 chunks; the cache
+  works the same for every backend), and passage recall@1/@5
   of the dense-only and the fused ranking for sampled part-A questions, so a speed-up
   that costs quality shows.
 
@@ -44,10 +48,11 @@ from speed_common import (
     save_result,
 )
 
-from rag.embed import BACKENDS, Embedder, make_embedder
+from rag.embed import BACKENDS, Embedder, default_backend, make_embedder
 
 BARE = "bare"
-OPTIONS: tuple[str, ...] = (BARE, *BACKENDS, BARE)
+OPTIONS: tuple[str, ...] = BACKENDS
+HALVES = ("odd", "even")
 FULL_QUESTIONS = 1000
 QUICK_PARAGRAPHS = 200
 QUICK_QUESTIONS = 200
@@ -94,7 +99,8 @@ def corpus(paragraphs: int | None, questions: int):  # type: ignore[no-untyped-d
     return articles, sample_questions(sample, min(questions, len(sample)))
 
 
-def measure_bare(articles) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def bare_worker(articles) -> None:  # type: ignore[no-untyped-def]
+    """Load bare sentence-transformers, say ``ready``, then encode the half named on each stdin line."""
     from rag.embed.base import model_path, offline
 
     offline()
@@ -104,14 +110,46 @@ def measure_bare(articles) -> dict[str, object]:  # type: ignore[no-untyped-def]
         model = SentenceTransformer(str(model_path()), device="cpu")
         model.encode(["warm up"])
     texts = [f"{article.title}\n{article.text}" for article in articles]
-    with Stopwatch() as watch:
-        model.encode(texts)
-    return {
-        "option": BARE,
-        "load_seconds": round(load.seconds, 2),
-        "seconds": round(watch.seconds, 2),
-        "passages_per_second": round(len(articles) / watch.seconds, 2),
-    }
+    halves = {"odd": texts[1::2], "even": texts[0::2]}
+    print(json.dumps({"ready": True, "load_seconds": round(load.seconds, 2)}), flush=True)
+    for line in sys.stdin:
+        half = halves[line.strip()]
+        with Stopwatch() as watch:
+            model.encode(half)
+        print(json.dumps({"half": line.strip(), "passages": len(half), "seconds": round(watch.seconds, 3)}), flush=True)
+    emit({"option": BARE})
+
+
+class BareWorker:
+    """The ``--bare-worker`` child: asked for one half of the corpus at a time."""
+
+    def __init__(self, arguments: Sequence[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--bare-worker", *arguments],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self.load_seconds = self._reply()["load_seconds"]
+
+    def _reply(self) -> dict:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the bare worker died (exit {self.process.wait()})")
+        return json.loads(line)
+
+    def encode(self, half: str) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(half + "\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> float:
+        """Stop the worker; returns its peak RSS in MB."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        peak = float(self._reply()["peak_rss_mb"])
+        self.process.wait()
+        return peak
 
 
 def measure_backend(backend: str, articles, questions) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -126,8 +164,10 @@ def measure_backend(backend: str, articles, questions) -> dict[str, object]:  # 
         with Stopwatch() as build:
             index = build_index(articles, folder / "index", embedder=embedder)
         embed_seconds, embedded = embedder.seconds, embedder.texts
-        with Stopwatch() as rebuild:
-            again = build_index(articles, folder / "index", embedder=embedder)
+        again, rebuild = index, None
+        if backend == default_backend():
+            with Stopwatch() as rebuild:
+                again = build_index(articles, folder / "index", embedder=embedder)
         methods = {"dense": FusionSettings.single("dense"), "fused": FusionSettings()}
         with Stopwatch() as evaluation:
             embedder.prime(list(dict.fromkeys(question.question for question in questions)))
@@ -143,33 +183,31 @@ def measure_backend(backend: str, articles, questions) -> dict[str, object]:  # 
         "embed_seconds": round(embed_seconds, 2),
         "embedded_chunks": embedded,
         "embed_passages_per_second": round(len(articles) / embed_seconds, 2),
-        "rebuild_seconds": round(rebuild.seconds, 2),
-        "rebuild_embedded": again.last_embedded,
+        **({"rebuild_seconds": round(rebuild.seconds, 2), "rebuild_embedded": again.last_embedded} if rebuild else {}),
         "questions": len(questions),
         "evaluation_seconds": round(evaluation.seconds, 1),
         "recall": {s.method: {f"@{d}": round(s.recall[d], 4) for d in RECALL_DEPTHS} for s in scores},
     }
 
 
-def summarize(rows: list[dict[str, object]]) -> dict[str, object]:
-    """Ratios against the mean bare throughput, recall deltas against the torch backend."""
-    bare = [float(row["passages_per_second"]) for row in rows if row["option"] == BARE]
-    baseline = sum(bare) / len(bare)
+def summarize(rows: list[dict[str, object]], bare_runs: list[dict]) -> list[dict[str, object]]:
+    """Ratios against the bare halves around each backend; recall deltas against torch."""
     torch_row = next((row for row in rows if row["option"] == "torch"), None)
     options = []
-    for row in rows:
-        if row["option"] == BARE:
-            continue
+    for position, row in enumerate(rows):
+        before, after = bare_runs[position], bare_runs[position + 1]
+        bare = (before["passages"] + after["passages"]) / (before["seconds"] + after["seconds"])
         entry = dict(row)
-        entry["ratio_to_bare"] = round(float(row["passages_per_second"]) / baseline, 2)
-        entry["embed_ratio_to_bare"] = round(float(row["embed_passages_per_second"]) / baseline, 2)
+        entry["bare_passages_per_second"] = round(bare, 2)
+        entry["ratio_to_bare"] = round(float(row["passages_per_second"]) / bare, 2)
+        entry["embed_ratio_to_bare"] = round(float(row["embed_passages_per_second"]) / bare, 2)
         if torch_row is not None:
             entry["recall5_delta_to_torch"] = {
                 method: round(entry["recall"][method]["@5"] - torch_row["recall"][method]["@5"], 4)  # type: ignore[index]
                 for method in ("dense", "fused")
             }
         options.append(entry)
-    return {"bare_runs": bare, "bare_passages_per_second": round(baseline, 2), "options": options}
+    return options
 
 
 def export_onnx_models(backends: Sequence[str]) -> None:
@@ -186,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, help=f"questions for recall (default {FULL_QUESTIONS})")
     parser.add_argument("--options", nargs="+", choices=sorted(set(OPTIONS)), help="measure only these")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child mode: measure one option, print JSON
+    parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     paragraphs = args.paragraphs or (QUICK_PARAGRAPHS if args.quick else None)
     questions = args.questions or (QUICK_QUESTIONS if args.quick else FULL_QUESTIONS)
@@ -194,29 +233,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingData as error:
         print(f"bench_indexing skipped: {error}", file=sys.stderr)
         return MISSING_EXIT_CODE
+    if args.bare_worker:
+        bare_worker(articles)
+        return 0
     if args.one:
-        emit(measure_bare(articles) if args.one == BARE else measure_backend(args.one, articles, sample))
+        emit(measure_backend(args.one, articles, sample))
         return 0
     options = [option for option in OPTIONS if not args.options or option in args.options]
-    if BARE not in options:
-        options = [BARE, *options]
     export_onnx_models([option for option in options if option.startswith("onnx")])
-    rows = []
     extra = ["--paragraphs", str(paragraphs)] if paragraphs else []
-    for option in options:
-        print(f"bench_indexing: {option} ...", file=sys.stderr, flush=True)
-        row = run_child(Path(__file__), ["--one", option, "--questions", str(questions), *extra], CHILD_TIMEOUT_SECONDS)
-        print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
-        rows.append(row)
+    worker = BareWorker(extra)
+    rows, bare_runs = [], []
+    try:
+        for position, option in enumerate([*options, None]):
+            bare_runs.append(worker.encode(HALVES[position % 2]))
+            print(f"  bare {json.dumps(bare_runs[-1])}", file=sys.stderr, flush=True)
+            if option is None:
+                break
+            print(f"bench_indexing: {option} ...", file=sys.stderr, flush=True)
+            row = run_child(Path(__file__), ["--one", option, "--questions", str(questions), *extra], CHILD_TIMEOUT_SECONDS)
+            print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
+            rows.append(row)
+    finally:
+        bare_peak = worker.close()
     result = {
         "benchmark": "indexing",
         "machine": machine(),
         "paragraphs": len(articles),
         "questions": len(sample),
-        "rows": rows,
-        **summarize(rows),
+        "default_backend": default_backend(),
+        "bare": {"load_seconds": worker.load_seconds, "peak_rss_mb": bare_peak, "runs": bare_runs},
+        "options": summarize(rows, bare_runs),
     }
-    print(f"wrote {save_result('indexing' + ('-quick' if paragraphs else ''), result)}", file=sys.stderr)
+    print(f"wrote {save_result('indexing', result, quick=bool(paragraphs))}", file=sys.stderr)
     return 0
 
 

@@ -210,7 +210,7 @@ def run(args: argparse.Namespace, search_count: int, ask_count: int) -> int:
         rows.append(run_child(script, ["--one", option, *counts], CHILD_TIMEOUT_SECONDS))
         print(f"  {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
     result = {"benchmark": "query", "machine": machine(), "builds": builds, "rows": rows}
-    print(f"wrote {save_result('query' + ('-quick' if args.quick else ''), result)}", file=sys.stderr)
+    print(f"wrote {save_result('query', result, quick=args.quick)}", file=sys.stderr)
     return 0
 
 

@@ -29,7 +29,7 @@ QUICK_SUPPORTED = {"bench_indexing.py", "bench_query.py"}
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs (results saved as *-quick.json, README untouched)")
+    parser.add_argument("--quick", action="store_true", help="smaller runs (results kept in benchmarks/.cache/results, README untouched)")
     parser.add_argument("--report", action="store_true", help="only re-render the README section from saved results")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
     args = parser.parse_args()

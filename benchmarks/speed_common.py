@@ -131,9 +131,11 @@ def emit(result: dict[str, object]) -> None:
     print(json.dumps(result), flush=True)
 
 
-def save_result(name: str, result: dict[str, object]) -> Path:
-    """Write ``benchmarks/results/<name>.json`` (read by run_all.py to refresh the README)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def save_result(name: str, result: dict[str, object], quick: bool = False) -> Path:
+    """Write ``benchmarks/results/<name>.json`` (read by run_all.py to refresh the README);
+    quick runs go to ``benchmarks/.cache/results`` instead, out of git and out of the table."""
+    folder = CACHE / "results" if quick else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return path

@@ -20,6 +20,7 @@ import numpy as np
 from rag.config import default_index_dir, seeds_dir
 from rag.index import Index, IndexNotFoundError, build_index, load_index
 from rag.index.core import MAX_K
+from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
 from rag.qa.citations import cite, find_in_sentence
@@ -152,6 +153,7 @@ class QA:
             ValueError: ``k`` is out of range.
         """
         problem = problem_with(question)
+        question = scrub(question)  # lone surrogates (from JSON escapes) break the tokenizer and JSON replies
         turns = followup.read_history(history)
         if k is not None:
             check_k(k)

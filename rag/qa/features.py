@@ -7,6 +7,7 @@ stored with the weights and checked on load.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,18 @@ BASE_FEATURES = (
     "dense_cosine",
     "dense_cosine_gap",
     "dense_cosine_z",
+    "dense_gap_in_passage",
     "overlap_idf",
     "overlap_idf_gap",
+    "overlap_gap_in_passage",
+    "overlap_rank_in_passage",
     "overlap_fraction",
     "bigram_overlap",
-    "context_overlap_idf",
+    "previous_overlap_idf",
+    "next_overlap_idf",
+    "title_overlap_idf",
+    "window_overlap_idf",
+    "passage_overlap_idf",
     "sentence_bm25_z",
     "sentence_bm25_gap",
     "passage_score",
@@ -38,12 +46,14 @@ BASE_FEATURES = (
     "passage_reciprocal_rank",
     "passage_dense",
     "passage_bm25_ratio",
+    "passage_best_overlap",
     "is_article_start",
     "index_in_chunk",
     "log_length",
     "novel_fraction",
     "matched_window",
     "type_match",
+    "type_near",
 )
 TYPE_FEATURES = tuple(f"question_{kind}" for kind in QUESTION_TYPES)
 PHRASE_FEATURES = tuple(f"has_{kind}" for kind in PHRASE_KINDS)
@@ -106,30 +116,39 @@ def sentence_features(
     question_stems = list(dict.fromkeys(question.stems))
     weights = {stem: idf(stem) for stem in question_stems}
     total_weight = sum(weights.values()) or 1.0
+
+    def coverage(stems: set[str] | frozenset[str]) -> float:
+        return sum(weight for stem, weight in weights.items() if stem in stems) / total_weight
+
     question_bigrams = _bigrams(list(question.stems))
     average_length = float(np.mean([max(len(view.content_stems), 1) for view in views]))
     top_score = candidates[0].hit.score
     top_bm25 = max(candidate.hit.bm25_score for candidate in candidates) or 1.0
+    passages: dict[str, list[int]] = {}
+    for row, candidate in enumerate(candidates):
+        passages.setdefault(candidate.chunk.chunk_id, []).append(row)
 
     overlap = np.zeros(count)
     bm25 = np.zeros(count)
     for row, (candidate, view) in enumerate(zip(candidates, views)):
         matched = [stem for stem in question_stems if stem in view.stems]
-        overlap[row] = sum(weights[stem] for stem in matched) / total_weight
+        overlap[row] = coverage(view.stems)
         length = max(len(view.content_stems), 1)
         for stem in matched:
             frequency = view.content_stems.count(stem) or 1
             norm = SENTENCE_BM25_K1 * (1 - SENTENCE_BM25_B + SENTENCE_BM25_B * length / average_length)
             bm25[row] += weights[stem] * frequency * (SENTENCE_BM25_K1 + 1) / (frequency + norm)
-        context = set(words_stems(candidate.previous_text)) | set(words_stems(candidate.next_text))
-        context |= set(words_stems(candidate.article.title))
-        outside = [stem for stem in question_stems if stem not in view.stems and stem in context]
+        previous = set(words_stems(candidate.previous_text))
+        title = set(words_stems(candidate.article.title))
         values = matrix[row]
         values[column["overlap_fraction"]] = len(matched) / max(len(question_stems), 1)
         values[column["bigram_overlap"]] = (
             len(question_bigrams & _bigrams(view.content_stems)) / len(question_bigrams) if question_bigrams else 0.0
         )
-        values[column["context_overlap_idf"]] = sum(weights[stem] for stem in outside) / total_weight
+        values[column["previous_overlap_idf"]] = coverage(previous)
+        values[column["next_overlap_idf"]] = coverage(set(words_stems(candidate.next_text)))
+        values[column["title_overlap_idf"]] = coverage(title)
+        values[column["window_overlap_idf"]] = coverage(view.stems | previous)
         values[column["passage_score"]] = candidate.hit.score
         values[column["passage_score_gap"]] = candidate.hit.score - top_score
         values[column["passage_reciprocal_rank"]] = 1.0 / (candidate.hit_rank + 1)
@@ -148,10 +167,25 @@ def sentence_features(
         )
         kinds = {phrase.kind for phrase in view.novel_phrases}
         values[column["type_match"]] = float(any(kind in kinds for kind in question.expected_phrases))
+        values[column["type_near"]] = _type_nearness(question, view, weights)
         values[column[f"question_{question.kind}"]] = 1.0
         for kind in kinds:
             values[column[f"has_{kind}"]] = 1.0
             values[column[f"{question.kind}_x_{kind}"]] = 1.0
+
+    for rows in passages.values():
+        passage_stems: set[str] = set(words_stems(candidates[rows[0]].article.title))
+        for row in rows:
+            passage_stems |= views[row].stems
+        best_overlap = overlap[rows].max()
+        best_cosine = cosines[rows].max()
+        ranks = np.argsort(np.argsort(-overlap[rows], kind="stable"), kind="stable")
+        for position, row in enumerate(rows):
+            matrix[row, column["passage_overlap_idf"]] = coverage(passage_stems)
+            matrix[row, column["passage_best_overlap"]] = best_overlap
+            matrix[row, column["overlap_gap_in_passage"]] = overlap[row] - best_overlap
+            matrix[row, column["overlap_rank_in_passage"]] = 1.0 / (1 + ranks[position])
+            matrix[row, column["dense_gap_in_passage"]] = cosines[row] - best_cosine
 
     matrix[:, column["dense_cosine"]] = cosines
     matrix[:, column["dense_cosine_gap"]] = cosines - cosines.max()
@@ -161,6 +195,24 @@ def sentence_features(
     matrix[:, column["sentence_bm25_z"]] = _zscore(bm25)
     matrix[:, column["sentence_bm25_gap"]] = (bm25 - bm25.max()) / (bm25.max() or 1.0)
     return matrix
+
+
+def _type_nearness(question: Question, view: SentenceView, weights: dict[str, float]) -> float:
+    """``1 / (1 + words)`` between the closest expected-type phrase and a question word; 0 if none."""
+    expected = question.expected_phrases
+    phrases = [phrase for phrase in view.novel_phrases if phrase.kind in expected]
+    matched = [word.start for word in view.words if word.stem in weights and not word.is_stopword]
+    if not phrases or not matched:
+        return 0.0
+    starts = [word.start for word in view.words]
+    best = len(starts)
+    for phrase in phrases:
+        first = bisect.bisect_left(starts, phrase.start)
+        last = max(first, bisect.bisect_left(starts, phrase.end) - 1)
+        for offset in matched:
+            position = bisect.bisect_left(starts, offset)
+            best = min(best, first - position if position < first else position - last if position > last else 0)
+    return 1.0 / (1.0 + best)
 
 
 def words_stems(text: str) -> list[str]:

@@ -2,9 +2,10 @@
 
 Three small models, all fitted here (scikit-learn) and shipped as plain numbers:
 
-1. sentence ranker: logistic regression over ``rag.qa.features.FEATURE_NAMES``; label: the
-   sentence contains a reference answer. Candidates are the sentences of the top ``k``
-   passages of each train question, retrieved from the whole train corpus.
+1. sentence ranker: a one-hidden-layer network over ``rag.qa.features.FEATURE_NAMES``,
+   trained listwise (softmax over each question's candidates); right: the sentence contains
+   a reference answer. Candidates are the sentences of the top ``k`` passages of each train
+   question, retrieved from the whole train corpus.
 2. confidence: logistic regression over ``rag.qa.calibration.CONFIDENCE_FEATURES`` of each
    question's ranking; label: the top sentence is right. Fitted on out-of-fold rankings (the
    ranker is refitted on the other half of the train titles) of answerable questions and of
@@ -48,7 +49,6 @@ from rag.embed.base import Embedder  # noqa: E402
 from rag.eval.answers import (  # noqa: E402
     evaluate_answers,
     exact_match,
-    normalize_answer,
     sentence_holds,
     split_half,
     summarize,
@@ -58,7 +58,7 @@ from rag.index import Index  # noqa: E402
 from rag.qa.answerer import QA  # noqa: E402
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features  # noqa: E402
 from rag.qa.features import FEATURE_NAMES, view_sentence  # noqa: E402
-from rag.qa.model import MODEL_PATH, QAModel, Scorer, sigmoid  # noqa: E402
+from rag.qa.model import MODEL_PATH, QAModel, Scorer, read_model  # noqa: E402
 from rag.qa.questions import analyze  # noqa: E402
 from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates, span_features  # noqa: E402
 
@@ -68,15 +68,21 @@ WORK_DIR = ROOT / "benchmarks" / ".cache" / "calibrate"
 
 #: Passages per question when collecting training candidates (the answerer's default k).
 TRAIN_K = 5
-#: Inverse regularization strength of the three logistic regressions.
-SENTENCE_C = 1.0
+#: Inverse regularization strength of the two logistic regressions.
 CONFIDENCE_C = 1.0
 SPAN_C = 1.0
+#: Sentence ranker network: hidden units, epochs over the train questions, Adam settings.
+LISTWISE_HIDDEN = 32
+LISTWISE_EPOCHS = 30
+LISTWISE_BATCH = 256
+LISTWISE_LEARNING_RATE = 3e-3
+LISTWISE_WEIGHT_DECAY = 1e-4
 #: Abstention threshold written into the model: answer only when the calibrated
 #: probability that the answer sentence is right is at least this.
-MIN_SCORE = 0.25
+MIN_SCORE = 0.3
 SEED = 0
 RELIABILITY_BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+THRESHOLDS = (0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 class VectorCache(Embedder):
@@ -92,14 +98,14 @@ class VectorCache(Embedder):
             vectors_file = texts_file.with_suffix(".npy")
             if vectors_file.is_file():
                 texts = json.loads(texts_file.read_text(encoding="utf-8"))
-                self.table.update(zip(texts, np.load(vectors_file)))
+                self.table.update(zip(texts, np.load(vectors_file), strict=True))
         self.new: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         missing = list(dict.fromkeys(text for text in texts if text not in self.table))
         if missing:
             vectors = get_embedder().encode(missing, batch_size=64, progress=progress)
-            for text, vector in zip(missing, vectors):
+            for text, vector in zip(missing, vectors, strict=True):
                 self.table[text] = vector
                 self.new[text] = vector
         if not texts:
@@ -213,6 +219,47 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, names: Sequence[str],
     return Scorer(tuple(names), mean, scale, (model.coef_.reshape(-1, 1),), (model.intercept_.reshape(1),))
 
 
+def fit_listwise(groups: Sequence[Group], names: Sequence[str], hidden: int, epochs: int, seed: int = SEED) -> Scorer:
+    """A one-hidden-layer ReLU network trained so that, within each question, the softmax over
+    its candidates puts its mass on the right sentences (questions with none are skipped)."""
+    import torch
+
+    torch.manual_seed(seed)
+    usable = [group for group in groups if len(group.labels) and group.labels.max() > 0]
+    features = np.concatenate([group.features for group in usable])
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    width = max(len(group.labels) for group in usable)
+    inputs = np.zeros((len(usable), width, len(names)), dtype=np.float32)
+    mask = np.zeros((len(usable), width), dtype=bool)
+    targets = np.zeros((len(usable), width), dtype=bool)
+    for row, group in enumerate(usable):
+        size = len(group.labels)
+        inputs[row, :size] = (group.features - mean) / scale
+        mask[row, :size] = True
+        targets[row, :size] = group.labels > 0
+    inputs_t, mask_t, targets_t = torch.tensor(inputs), torch.tensor(mask), torch.tensor(targets)
+    network = torch.nn.Sequential(torch.nn.Linear(len(names), hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+    optimizer = torch.optim.Adam(network.parameters(), lr=LISTWISE_LEARNING_RATE, weight_decay=LISTWISE_WEIGHT_DECAY)
+    for _ in range(epochs):
+        for batch in torch.randperm(len(usable)).split(LISTWISE_BATCH):
+            logits = network(inputs_t[batch]).squeeze(-1).masked_fill(~mask_t[batch], -1e9)
+            log_probabilities = torch.log_softmax(logits, dim=1)
+            loss = -torch.logsumexp(log_probabilities.masked_fill(~targets_t[batch], -1e9), dim=1).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    first, second = network[0], network[2]
+    return Scorer(
+        tuple(names),
+        mean,
+        scale,
+        (first.weight.detach().numpy().T.astype(np.float64), second.weight.detach().numpy().T.astype(np.float64)),
+        (first.bias.detach().numpy().astype(np.float64), second.bias.detach().numpy().astype(np.float64)),
+    )
+
+
 def top1_accuracy(groups: Sequence[Group], scorer: Scorer) -> float:
     right = 0
     for group in groups:
@@ -238,7 +285,7 @@ def reliability(scores: Sequence[float], right: Sequence[bool]) -> list[dict[str
     """Per score bin: how many answers, their mean score, and how often they were right."""
     table = []
     scores_array, right_array = np.asarray(scores), np.asarray(right, dtype=float)
-    for low, high in zip(RELIABILITY_BINS, RELIABILITY_BINS[1:]):
+    for low, high in zip(RELIABILITY_BINS, RELIABILITY_BINS[1:], strict=False):
         inside = (scores_array >= low) & (scores_array < high)
         if inside.any():
             table.append(
@@ -252,28 +299,9 @@ def reliability(scores: Sequence[float], right: Sequence[bool]) -> list[dict[str
     return table
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--train", type=Path, default=TRAIN_FILE)
-    parser.add_argument("--eval", type=Path, default=EVAL_FILE)
-    parser.add_argument("--work", type=Path, default=WORK_DIR, help="embedding cache folder")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
-    parser.add_argument("--limit", type=int, help="train questions to use (default: all)")
-    parser.add_argument("--eval-limit", type=int, help="part A questions to check on (default: all)")
-    args = parser.parse_args(argv)
-    for path in (args.train, args.eval):
-        if not path.is_file():
-            print(f"missing {path}: this script needs ../shared/train and ../shared/eval (SQuAD v1.1)", file=sys.stderr)
-            return 2
-
-    embedder = VectorCache(args.work)
-    train = load_squad(args.train)
-    rng = random.Random(SEED)
-    train_questions = list(train.questions)
-    if args.limit:
-        train_questions = rng.sample(train_questions, min(args.limit, len(train_questions)))
+def fit_ranking(train: SquadSet, train_questions: Sequence[SquadQuestion], embedder: VectorCache) -> tuple[Scorer, Scorer, dict]:
+    """Steps 1 and 2: the sentence ranker and the confidence model, with what they were fitted on."""
     titles = {article.doc_id: article.title for article in train.articles}
-
     print(f"train: {len(train.articles)} paragraphs, {len(train_questions)} questions", flush=True)
     full_index = in_memory_index(train.articles, embedder)
     full = collect_groups(QA(full_index, k=TRAIN_K, model=neutral_model()), train, train_questions, True, "whole corpus")
@@ -286,8 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder.save()
 
     # 1. sentence ranker, on answerable questions of the whole corpus
-    features, labels = stack(full)
-    sentences = fit_logistic(features, labels, FEATURE_NAMES, SENTENCE_C)
+    sentences = fit_listwise(full, FEATURE_NAMES, LISTWISE_HIDDEN, LISTWISE_EPOCHS)
     print(f"sentence ranker: train top-1 {top1_accuracy(full, sentences):.3f} over {len(full)} questions")
 
     # 2. confidence, on out-of-fold rankings (folds by SQuAD title)
@@ -295,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, outcomes = [], []
     for fold in (0, 1):
         fit_groups = [g for g in full if fold_of[g.title] != fold]
-        fold_scorer = fit_logistic(*stack(fit_groups), FEATURE_NAMES, SENTENCE_C)
+        fold_scorer = fit_listwise(fit_groups, FEATURE_NAMES, LISTWISE_HIDDEN, LISTWISE_EPOCHS)
         held_groups = [g for g in full + half if fold_of[g.title] == fold]
         print(f"  fold {fold}: out-of-fold top-1 {top1_accuracy([g for g in held_groups if g.answerable], fold_scorer):.3f}")
         fold_rows, fold_outcomes = confidence_rows(held_groups, fold_scorer)
@@ -303,24 +330,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcomes.append(fold_outcomes)
     confidence = fit_logistic(np.concatenate(rows), np.concatenate(outcomes), CONFIDENCE_FEATURES, CONFIDENCE_C)
 
+    info = {
+        "fitted_by": "benchmarks/calibrate.py",
+        "train_questions": len(train_questions),
+        "unanswerable_questions": len(unanswerable),
+        "k": TRAIN_K,
+    }
+    return sentences, confidence, info
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train", type=Path, default=TRAIN_FILE)
+    parser.add_argument("--eval", type=Path, default=EVAL_FILE)
+    parser.add_argument("--work", type=Path, default=WORK_DIR, help="embedding cache folder")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
+    parser.add_argument("--limit", type=int, help="train questions to use (default: all)")
+    parser.add_argument("--eval-limit", type=int, help="part A questions to check on (default: all)")
+    parser.add_argument("--spans-only", type=Path, metavar="MODEL", help="refit only the span scorer of MODEL")
+    args = parser.parse_args(argv)
+    for path in (args.train, args.eval):
+        if not path.is_file():
+            print(f"missing {path}: this script needs ../shared/train and ../shared/eval (SQuAD v1.1)", file=sys.stderr)
+            return 2
+
+    backend = get_embedder().backend
+    embedder = VectorCache(args.work / backend)  # vectors of the backend the product uses by default
+    train = load_squad(args.train)
+    rng = random.Random(SEED)
+    train_questions = list(train.questions)
+    if args.limit:
+        train_questions = rng.sample(train_questions, min(args.limit, len(train_questions)))
+
+    if args.spans_only:
+        fitted = read_model(args.spans_only)
+        sentences, confidence, info = fitted.sentences, fitted.confidence, dict(fitted.info)
+        print(f"keeping the sentence ranker and confidence of {args.spans_only}", flush=True)
+    else:
+        sentences, confidence, info = fit_ranking(train, train_questions, embedder)
+        info["embedding_backend"] = backend
+        info["train_file"] = args.train.name
     # 3. span scorer, on gold sentences
     span_rows, span_labels, span_recall = collect_spans(train, train_questions)
     spans = fit_logistic(span_rows, span_labels, SPAN_FEATURE_NAMES, SPAN_C)
     print(f"span candidates: {len(span_labels)}, gold among them for {span_recall:.3f} of questions")
 
-    model = QAModel(
-        sentences=sentences,
-        confidence=confidence,
-        spans=spans,
-        min_score=MIN_SCORE,
-        info={
-            "fitted_by": "benchmarks/calibrate.py",
-            "train_file": args.train.name,
-            "train_questions": len(train_questions),
-            "unanswerable_questions": len(unanswerable),
-            "k": TRAIN_K,
-        },
-    )
+    info.pop("check", None)
+    model = QAModel(sentences=sentences, confidence=confidence, spans=spans, min_score=MIN_SCORE, info=info)
 
     # check on dev part A through the real answerer
     dev = load_squad(args.eval)
@@ -337,7 +393,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     whole_scores, away_scores = summarize(whole), summarize(away)
     table_whole = reliability([r.score for r in whole], [r.sentence_correct for r in whole])
     table_mixed = reliability([r.score for r in whole + away], [r.sentence_correct and r.answerable for r in whole + away])
+    thresholds = [
+        {
+            "min_score": threshold,
+            "part_a_abstention": round(float(np.mean([r.score < threshold for r in whole])), 3),
+            "part_a_answered_right": round(
+                float(np.mean([r.sentence_correct for r in whole if r.score >= threshold] or [0.0])), 3
+            ),
+            "unanswerable_abstention": round(float(np.mean([r.score < threshold for r in away])), 3),
+        }
+        for threshold in THRESHOLDS
+    ]
     report = {
+        "thresholds": thresholds,
         "part_a_whole_corpus": whole_scores.to_dict(),
         "part_a_unanswerable": away_scores.to_dict(),
         "reliability_part_a": table_whole,

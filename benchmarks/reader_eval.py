@@ -137,6 +137,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="closed setting: N questions sampled with a fixed seed (0: all)")
     parser.add_argument("--latency-questions", type=int, default=100)
     parser.add_argument("--max-length", type=int, default=ReaderSettings().max_length)
+    parser.add_argument("--stride", type=int, default=ReaderSettings().stride)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="ONNX Runtime threads")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-closed", action="store_true")
@@ -156,11 +157,12 @@ def main() -> int:
     import tokenizers  # noqa: F401
 
     memory_before = memory_mb()
-    reader = SpanReader(args.model_dir, ReaderSettings(max_length=args.max_length), threads=args.threads)
+    reader = SpanReader(args.model_dir, ReaderSettings(max_length=args.max_length, stride=args.stride), threads=args.threads)
     started = time.perf_counter()
     reader.warm_up()
     result: dict[str, object] = {
         "max_length": args.max_length,
+        "stride": args.stride,
         "threads": args.threads,
         "load_average_at_start": [round(value, 1) for value in os.getloadavg()],
         "load_seconds": round(time.perf_counter() - started, 2),

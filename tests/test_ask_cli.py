@@ -36,7 +36,7 @@ def test_ask_json_answers_seed_questions_with_exact_citations(capsys, seed_index
     answers = ask_json(capsys, *questions, "--index", str(seed_index_dir))
     index = rag.load_index(seed_index_dir)
     assert [answer["question"] for answer in answers] == questions
-    for answer, expected in zip(answers, ["Ri Yong-ho", "backtracking on its concessions", "October 1"]):
+    for answer, expected in zip(answers, ["Ri Yong-ho", "backtracking on its concessions", "October 1"], strict=True):
         assert answer["found"] is True
         assert expected in answer["text"]
         citation = answer["citations"][0]

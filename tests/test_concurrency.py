@@ -214,6 +214,44 @@ def test_lock_is_reentrant_within_a_thread_and_exclusive_across_threads(tmp_path
         pass  # released fully after the nested exit
 
 
+ASKERS = 3
+ASKS_EACH = 30
+WRITE_CYCLES = 30
+
+
+@pytest.mark.slow
+def test_questions_while_another_thread_adds_and_removes_never_fail(tmp_path: Path) -> None:
+    """One user uploads and deletes while others ask (the web app runs both at once)."""
+    import rag
+
+    index = build(tmp_path, range(4))
+    failures: list[str] = []
+    answered: list[rag.Answer] = []
+
+    def ask_many(position: int) -> None:
+        for turn in range(ASKS_EACH):
+            try:
+                answered.append(rag.ask(f"What reopened in town {(position + turn) % 4}?", index=index))
+            except Exception as error:  # collected: any exception fails the test
+                failures.append(f"{type(error).__name__}: {error}")
+
+    def churn() -> None:
+        for cycle in range(WRITE_CYCLES):
+            article = numbered_article(60 + cycle % 3)
+            index.add(article)
+            index.remove(article.doc_id)
+
+    threads = [threading.Thread(target=ask_many, args=(position,)) for position in range(ASKERS)]
+    threads.append(threading.Thread(target=churn))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert failures == []
+    assert len(answered) == ASKERS * ASKS_EACH
+    assert doc_ids(load_index(tmp_path, embedder=EMBEDDER)) == {numbered_article(n).doc_id for n in range(4)}
+
+
 # -- many chat users at once against the served app ------------------------------------------
 
 USERS = 20

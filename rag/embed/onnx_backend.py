@@ -23,8 +23,8 @@ from rag.embed.onnx_export import QUANTIZATIONS, Quantization, ensure_onnx_model
 DEFAULT_MAX_SEQ_LENGTH = 256  # the model's sentence_bert_config.json
 # One text per forward pass, one single-threaded stream per core: no padding at all, and
 # int8's activation scales then depend on the text alone, so a text's vector does not
-# change with what it is batched with. Batches of 2-16 measured no faster on 2 cores
-# (benchmarks/README.md, "Speed").
+# change with what it is batched with. Batches of 2-8 measured no faster on 2 cores
+# (benchmarks/README.md, "Speed", "How the options differ").
 DEFAULT_ONNX_BATCH_SIZE = 1
 MIN_SEQ_LENGTH = 8
 

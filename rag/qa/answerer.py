@@ -26,11 +26,11 @@ from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
 from rag.qa.citations import cite, find_in_sentence
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
 from rag.qa.model import QAModel, shipped_model, sigmoid
-from rag.qa.questions import Question, problem_with, question_type
+from rag.qa.questions import Question, analyze, problem_with
 from rag.qa.reader import Reader, ReaderSpan
 from rag.qa.sentences import Candidate, ChunkLookup, candidate_sentences
 from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates, span_features
-from rag.qa.text import content_stems, words
+from rag.qa.text import words
 from rag.qa.vectors import SentenceVectors
 from rag.qa.weights import TermWeights
 from rag.types import Answer, Citation, Hit, Span
@@ -180,9 +180,10 @@ class QA:
     def rank(self, question: str, history: Sequence[followup.Turn] = (), k: int | None = None) -> Ranking:
         """Retrieve passages for ``question`` and score their sentences (no span picking)."""
         resolved = followup.resolve(question, history)
-        analysed = Question(text=resolved, kind=question_type(question), stems=tuple(content_stems(resolved)))
-        hits = tuple(self.index.search(resolved, k=k or self.k))
-        candidates, views, features, unseen = self.featurize(analysed, hits)
+        analysed = analyze(resolved, kind_from=question)
+        with self.index._lock:  # an add/remove in another thread must not land between search and lookup
+            hits = tuple(self.index.search(resolved, k=k or self.k))
+            candidates, views, features, unseen = self.featurize(analysed, hits)
         logits = self.model.sentences.logits(features) if len(candidates) else np.zeros(0)
         order = np.argsort(-logits, kind="stable")
         inputs = confidence_features(

@@ -54,6 +54,7 @@ BASE_FEATURES = (
     "matched_window",
     "type_match",
     "type_near",
+    "focus_match",
 )
 TYPE_FEATURES = tuple(f"question_{kind}" for kind in QUESTION_TYPES)
 PHRASE_FEATURES = tuple(f"has_{kind}" for kind in PHRASE_KINDS)
@@ -90,7 +91,7 @@ def _zscore(values: np.ndarray) -> np.ndarray:
 
 
 def _bigrams(stems: Sequence[str]) -> set[tuple[str, str]]:
-    return set(zip(stems, stems[1:]))
+    return set(zip(stems, stems[1:], strict=False))
 
 
 def sentence_features(
@@ -130,7 +131,7 @@ def sentence_features(
 
     overlap = np.zeros(count)
     bm25 = np.zeros(count)
-    for row, (candidate, view) in enumerate(zip(candidates, views)):
+    for row, (candidate, view) in enumerate(zip(candidates, views, strict=True)):
         matched = [stem for stem in question_stems if stem in view.stems]
         overlap[row] = coverage(view.stems)
         length = max(len(view.content_stems), 1)
@@ -168,6 +169,7 @@ def sentence_features(
         kinds = {phrase.kind for phrase in view.novel_phrases}
         values[column["type_match"]] = float(any(kind in kinds for kind in question.expected_phrases))
         values[column["type_near"]] = _type_nearness(question, view, weights)
+        values[column["focus_match"]] = float(bool(question.focus) and question.focus in view.stems)
         values[column[f"question_{question.kind}"]] = 1.0
         for kind in kinds:
             values[column[f"has_{kind}"]] = 1.0

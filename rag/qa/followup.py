@@ -24,8 +24,8 @@ from rag.qa.phrases import find_phrases
 from rag.qa.text import content_stems, stem
 from rag.types import Answer
 
-#: Names carried over from the last turn, at most.
-MAX_CARRIED = 4
+#: Names carried over from the last turn, at most (more would drown the question's own words).
+MAX_CARRIED = 2
 #: A question with fewer content words than this is elliptical ("Why?", "And in May?").
 MIN_OWN_WORDS = 2
 
@@ -101,10 +101,11 @@ def needs_context(question: str) -> bool:
 
 
 def carried_names(question: str, turn: Turn) -> list[str]:
-    """Names, places and dates of ``turn`` that ``question`` does not already mention."""
+    """Names, places and dates of ``turn`` that ``question`` does not already mention,
+    the answer's first (it is what the conversation has just turned to)."""
     own = set(content_stems(question))
     names: list[str] = []
-    for text in (turn.question, turn.answer):
+    for text in (turn.answer, turn.question):
         for phrase in find_phrases(text):
             name = text[phrase.start : phrase.end]
             stems = {stem(word) for word in name.split()}
@@ -119,7 +120,7 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
 
     Example:
         >>> resolve("What did he say about Hong Kong?", [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")])
-        'What did he say about Hong Kong? (Wang Yi, Pyongyang, Ri Yong-ho)'
+        'What did he say about Hong Kong? (Ri Yong-ho, Wang Yi)'
     """
     if not history or not needs_context(question):
         return question

@@ -24,6 +24,14 @@ def sigmoid(values: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(values, -40.0, 40.0)))
 
 
+#: Significant digits kept when writing weights (keeps the file small; scores move < 1e-5).
+SIGNIFICANT_DIGITS = 7
+
+
+def _rounded(values: np.ndarray) -> Any:
+    return np.vectorize(lambda value: float(f"{value:.{SIGNIFICANT_DIGITS}g}"), otypes=[float])(values).tolist()
+
+
 @dataclass(frozen=True)
 class Scorer:
     """A standardized linear model, optionally with one hidden ReLU layer, giving a logit per row.
@@ -42,7 +50,7 @@ class Scorer:
         if features.ndim != 2 or features.shape[1] != len(self.feature_names):
             raise ValueError(f"expected rows of {len(self.feature_names)} features, got shape {features.shape}")
         values = (features - self.mean) / self.scale
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             values = values @ weight + bias
             if layer < len(self.weights) - 1:
                 values = np.maximum(values, 0.0)
@@ -51,10 +59,10 @@ class Scorer:
     def to_dict(self) -> dict[str, Any]:
         return {
             "feature_names": list(self.feature_names),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "weights": [weight.tolist() for weight in self.weights],
-            "biases": [bias.tolist() for bias in self.biases],
+            "mean": _rounded(self.mean),
+            "scale": _rounded(self.scale),
+            "weights": [_rounded(weight) for weight in self.weights],
+            "biases": [_rounded(bias) for bias in self.biases],
         }
 
     @classmethod

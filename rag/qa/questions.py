@@ -52,13 +52,21 @@ _TYPE_PATTERNS: tuple[tuple[QuestionType, re.Pattern[str]], ...] = tuple(
 )
 
 
+# "How many students ...", "Which company ...", "What type of process ...": the noun the answer is.
+_FOCUS = re.compile(
+    r"\b(?:how\s+(?:many|much)|what|which)\s+(?:(?:type|kind|sort|form|name|part)s?\s+of\s+)?([A-Za-z][\w-]*)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Question:
-    """A question ready for answering: its text, type and content-word stems."""
+    """A question ready for answering: its text, type, content-word stems and focus noun's stem."""
 
     text: str
     kind: QuestionType
     stems: tuple[str, ...]
+    focus: str = ""
 
     @property
     def expected_phrases(self) -> tuple[PhraseKind, ...]:
@@ -73,9 +81,25 @@ def question_type(question: str) -> QuestionType:
     return "other"
 
 
-def analyze(question: str) -> Question:
-    """Type and content stems of ``question`` (already checked with :func:`problem_with`)."""
-    return Question(text=question, kind=question_type(question), stems=tuple(content_stems(question)))
+def focus_stem(question: str) -> str:
+    """Stem of the noun the answer names ("How many students ..." -> ``"student"``), or ""."""
+    match = _FOCUS.search(question)
+    if not match:
+        return ""
+    stems = content_stems(match.group(1))
+    return stems[0] if stems else ""
+
+
+def analyze(question: str, kind_from: str | None = None) -> Question:
+    """Type, content stems and focus of ``question`` (already checked with :func:`problem_with`).
+
+    ``kind_from``: take the type and focus from this text instead (a follow-up's own words,
+    when ``question`` carries names appended from an earlier turn).
+    """
+    own = question if kind_from is None else kind_from
+    return Question(
+        text=question, kind=question_type(own), stems=tuple(content_stems(question)), focus=focus_stem(own)
+    )
 
 
 def problem_with(question: object) -> str | None:

@@ -32,6 +32,18 @@ _CLAUSE_WORDS = frozenset(
     "and or but which who whom whose where when while that although though as because since so if".split()
 )
 _NAME_CONNECTORS = frozenset("of and the de".split())
+# Words that make a capitalized phrase a title, nationality or institution rather than a person.
+_ROLE_WORDS = frozenset(
+    """minister president secretary councilor councillor chairman chairwoman chair director officer leader
+    king queen prince princess general governor senator spokesman spokeswoman ambassador envoy counterpart
+    premier chancellor mayor judge bishop pope emperor commander chief head foreign state deputy vice""".split()
+)
+_ORGANIZATION_WORDS = frozenset(
+    """republic party ministry university college company corporation council assembly hall committee agency
+    organization organisation bank union kingdom empire state states city river army navy court church
+    school institute association department office government parliament congress museum news times""".split()
+)
+_DEMONYM = re.compile(r"(?:ese|ean|ian|ish|can)$")
 
 SPAN_FEATURE_NAMES: tuple[str, ...] = (
     "bias",
@@ -53,6 +65,11 @@ SPAN_FEATURE_NAMES: tuple[str, ...] = (
     "has_digit",
     "in_brackets",
     "relative_position",
+    "role_words",
+    "organization_words",
+    "person_x_role_words",
+    "person_x_organization_words",
+    "focus_adjacent",
     *(f"kind_{kind}" for kind in SPAN_KINDS),
     *(f"{question}_x_{kind}" for question in QUESTION_TYPES for kind in SPAN_KINDS),
 )
@@ -187,6 +204,17 @@ def span_features(sentence: str, view: SentenceView, question: Question, candida
             values[column["capitalized_fraction"]] = sum(tokens[i].is_capitalized for i in inside) / len(inside)
             values[column["stopword_fraction"]] = sum(tokens[i].is_stopword for i in inside) / len(inside)
             values[column["has_digit"]] = float(any(tokens[i].has_digit for i in inside))
+            lowered = [tokens[i].lower for i in inside]
+            roles = sum(word in _ROLE_WORDS or (tokens[i].is_capitalized and bool(_DEMONYM.search(word)))
+                        for i, word in zip(inside, lowered, strict=True)) / len(inside)
+            organizations = sum(word in _ORGANIZATION_WORDS for word in lowered) / len(inside)
+            values[column["role_words"]] = roles
+            values[column["organization_words"]] = organizations
+            if question.kind == "person":
+                values[column["person_x_role_words"]] = roles
+                values[column["person_x_organization_words"]] = organizations
+            neighbours = [tokens[i].stem for i in (first - 1, last + 1) if 0 <= i < len(tokens)]
+            values[column["focus_adjacent"]] = float(bool(question.focus) and question.focus in neighbours)
         before = sentence[: candidate.start].rstrip()
         values[column["in_brackets"]] = float(before.endswith("(") or before.endswith("["))
         values[column["relative_position"]] = candidate.start / max(len(sentence), 1)

@@ -41,27 +41,25 @@ class SentenceVectors:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts``, shape ``(len(texts), dimension)``, in order."""
         keys = [_key(text) for text in texts]
+        found: dict[bytes, np.ndarray] = {}
         with self._lock:
-            missing = {key: text for key, text in zip(keys, texts) if key not in self._cache}
-        if missing:
-            vectors = self.embedder.encode(list(missing.values()))
-            with self._lock:
-                for key, vector in zip(missing, vectors):
-                    self._cache[key] = vector
-        with self._lock:
-            result = []
             for key in keys:
                 vector = self._cache.get(key)
-                if vector is None:  # dropped by a concurrent caller; embed it again
-                    vector = self.embedder.encode([texts[keys.index(key)]])[0]
-                else:
+                if vector is not None:
                     self._cache.move_to_end(key)
-                result.append(vector)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        if not result:
+                    found[key] = vector
+        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
+        if missing:
+            vectors = self.embedder.encode(list(missing.values()))
+            fresh = dict(zip(missing, vectors, strict=True))
+            found.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        if not keys:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return np.stack(result).astype(np.float32, copy=False)
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
 
     def warm(self, texts: Sequence[str]) -> None:
         """Embed ``texts`` ahead of questions (e.g. every sentence of a small corpus)."""

@@ -233,18 +233,21 @@ NOTES = [
     "- `onnx`: exported with `torch.onnx.export`, ONNX Runtime's BERT fusions (attention, "
     "skip-layer-norm, bias-GELU), float32.",
     "- `onnx-int8` (default): the fused graph with dynamic int8 quantization, per-channel weight "
-    "scales, the first layer's feed-forward output projection kept in float32; one text per "
+    "scales, the feed-forward output projections of the first two layers kept in float32; one text per "
     "forward pass (no padding; a text's vector does not depend on its neighbours) and one "
     "single-threaded stream per core, texts longest first.",
     "- Batch size of `onnx-int8` (2026-11-24, 120 part-A paragraphs, load average about 9, two "
     "streams vs one stream of two threads): 1 → 22.3, 2 → 23.0, 4 → 21.9, 8 → 20.6 passages/s with "
     "two single-threaded streams; 18-22 with one two-threaded stream. Equal within noise, so batches "
     "of one: no padding, and int8 activation scales (taken per batch) then depend on the text alone.",
-    "- Quantization choices (2026-11-24, 150 paragraphs and 300 questions, cosine to float32 ONNX): "
-    "per-tensor weights 0.953 mean (NOTES.md); per-channel 0.995 mean / 0.989 worst question; "
-    "keeping layer 0's feed-forward output projection in float32: 0.996 / 0.992 for 5 % more time "
-    "(all six such projections: 0.997 / 0.994 for 30 % more). Dense part-A R@5 of the three: .888, "
-    ".892 (chosen), .889; float32 .894.",
+    "- Quantization choices (2026-11-24; cosine to float32 of the 109 seed sentences, 300 part-A "
+    "questions and 100 paragraphs, each embedded alone; mean / worst): per-tensor weights 0.953 mean "
+    "(NOTES.md); per-channel, all linear layers int8: questions 0.995 / 0.989; float32 feed-forward "
+    "output projection in layer 0: seed sentences 0.995 / 0.988; in layers 0 and 1 (chosen, 3 % more "
+    "CPU time than layer 0 only): 0.996 / 0.990, questions 0.996 / 0.994, paragraphs 0.997 / 0.994; "
+    "in layers 0-2: 0.996 / 0.992 (+14 %); in all six: 0.997 / 0.992 (+34 %). The worst cases are "
+    "short sentences. Dense part-A R@5 (one vector per paragraph, 1,000 questions): float32 .894, "
+    "all int8 .888, layer 0 float32 .892, all six float32 .889: equal within noise.",
     "- Not used: per-tensor int8 (cosine to float32 0.953 mean, see ../shared/NOTES.md), "
     "`max_seq_length` 128 (truncates long chunks), sentence-transformers' own ONNX backend "
     "(not installable next to transformers 5).",

@@ -247,7 +247,7 @@ def test_follow_up_from_chat_messages(seed_index):
     ]
     answer = rag.ask("Who could attend it?", index=seed_index, history=history)
     assert answer.found, answer.message
-    assert answer.text == "Kim"
+    assert "Kim could attend the ceremony" in answer.sentence  # "it" resolved to the National Day
     assert_cited_exactly(seed_index, answer)
 
 

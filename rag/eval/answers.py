@@ -11,6 +11,8 @@ through :class:`rag.QA`, like any user would. Printed (``--json`` too):
 - latency p50/p95 of ``QA.ask`` (``--cold`` empties the sentence-vector cache before each
   question, so repeated paragraphs do not flatter it).
 
+``--reader`` plugs the trained span reader in (``QA(index, reader=HitReader())``).
+
 ``--unanswerable`` instead indexes half of the paragraphs (every other one, in a seeded
 shuffle) and asks the questions of the other half, which the corpus cannot answer: the
 abstention rate there should be high.
@@ -201,6 +203,7 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--min-score", type=float, default=None, help="abstention threshold (default: the model's)")
     parser.add_argument("--unanswerable", action="store_true", help="index half the paragraphs, ask the other half's questions")
     parser.add_argument("--cold", action="store_true", help="empty the sentence-vector cache before each question")
+    parser.add_argument("--reader", action="store_true", help="plug in the trained span reader (rag.reader.hits.HitReader)")
     parser.add_argument("--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
@@ -223,7 +226,12 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         index_dir = args.index_dir or default_cache_dir(args.file)
     questions = sample_questions(pool, args.limit, args.seed)
     index = build_index(articles, index_dir, progress=not args.json)
-    qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score)
+    reader = None
+    if args.reader:
+        from rag.reader.hits import HitReader
+
+        reader = HitReader()
+    qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     results = evaluate_answers(qa, questions, answerable=not args.unanswerable, cold=args.cold, progress=not args.json)
     scores = summarize(results)
     setting = "unanswerable (other half indexed)" if args.unanswerable else "whole corpus"
@@ -237,13 +245,14 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "k": qa.k,
             "min_score": qa.min_score,
             "cold": args.cold,
+            "reader": args.reader,
             **scores.to_dict(),
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     print(
         f"{args.file.name}: {scores.questions} of {len(pool)} questions, {setting}; "
-        f"{len(articles)} passages; k={qa.k}, min_score={qa.min_score:.2f}"
+        f"{len(articles)} passages; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if args.reader else ''}"
     )
     print(f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f})")
     print(f"exact match        {scores.exact_match:.3f}   (answered only: {scores.answered_exact_match:.3f})")

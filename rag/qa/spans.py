@@ -70,6 +70,8 @@ SPAN_FEATURE_NAMES: tuple[str, ...] = (
     "person_x_role_words",
     "person_x_organization_words",
     "focus_adjacent",
+    "log_distance_word",
+    "log_distance_name",
     *(f"kind_{kind}" for kind in SPAN_KINDS),
     *(f"{question}_x_{kind}" for question in QUESTION_TYPES for kind in SPAN_KINDS),
 )
@@ -195,6 +197,11 @@ def span_features(sentence: str, view: SentenceView, question: Question, candida
             values[column["after_match"]] = float(all(i < first for i in matched))
             values[column["before_match"]] = float(all(i > last for i in matched))
             values[column["between_matches"]] = float(any(i < first for i in matched) and any(i > last for i in matched))
+            # distances to matched plain words (verbs, nouns) and to matched names, apart:
+            # "Who did Wang Yi meet?" wants the side of "met", not the neighbour of "Wang Yi"
+            for name, group in (("word", False), ("name", True)):
+                near = [abs(i - first) if i < first else abs(i - last) for i in matched if tokens[i].is_capitalized is group]
+                values[column[f"log_distance_{name}"]] = math.log1p(min(near)) if near else math.log1p(len(tokens))
         else:
             values[column["no_match_in_sentence"]] = 1.0
         values[column["after_preposition"]] = float(first > 0 and tokens[first - 1].lower in _PREPOSITIONS)

@@ -67,6 +67,8 @@ class Word:
 
     @property
     def is_stopword(self) -> bool:
+        if len(self.text) > 1 and self.text.isupper():
+            return False  # an acronym ("US", "IT"), not the pronoun
         return self.lower in STOPWORDS or self.lower.rstrip("'’s") in STOPWORDS
 
     @property

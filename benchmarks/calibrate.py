@@ -129,7 +129,11 @@ def neutral_scorer(names: Sequence[str]) -> Scorer:
 def neutral_model() -> QAModel:
     """All-zero scorers: lets ``QA`` build features before anything is fitted."""
     return QAModel(
-        neutral_scorer(FEATURE_NAMES), neutral_scorer(CONFIDENCE_FEATURES), neutral_scorer(SPAN_FEATURE_NAMES), 0.0, {}
+        neutral_scorer(FEATURE_NAMES),
+        neutral_scorer(CONFIDENCE_FEATURES),
+        neutral_scorer(SPAN_FEATURE_NAMES),
+        0.0,
+        {},
     )
 
 
@@ -153,7 +157,9 @@ class Group:
     question_words: int
 
 
-def collect_groups(qa: QA, data: SquadSet, questions: Sequence[SquadQuestion], answerable: bool, label: str) -> list[Group]:
+def collect_groups(
+    qa: QA, data: SquadSet, questions: Sequence[SquadQuestion], answerable: bool, label: str
+) -> list[Group]:
     """Rank every question with the neutral model and keep its features and labels."""
     titles = {article.doc_id: article.title for article in data.articles}
     groups = []
@@ -175,7 +181,10 @@ def collect_groups(qa: QA, data: SquadSet, questions: Sequence[SquadQuestion], a
             )
         )
         if number % 1000 == 0:
-            print(f"  {label}: {number}/{len(questions)} questions, {time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"  {label}: {number}/{len(questions)} questions, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
     return groups
 
 
@@ -190,7 +199,9 @@ def collect_spans(data: SquadSet, questions: Sequence[SquadQuestion]) -> tuple[n
         if question.doc_id not in sentence_spans:
             sentence_spans[question.doc_id] = split_sentences(article.text)
         first = question.answers[0]
-        holding = [s for s in sentence_spans[question.doc_id] if s.start <= first.start and first.end <= s.end]
+        holding = [
+            s for s in sentence_spans[question.doc_id] if s.start <= first.start and first.end <= s.end
+        ]
         if not holding:
             continue
         sentence = article.text[holding[0].start : holding[0].end]
@@ -219,7 +230,9 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, names: Sequence[str],
     return Scorer(tuple(names), mean, scale, (model.coef_.reshape(-1, 1),), (model.intercept_.reshape(1),))
 
 
-def fit_listwise(groups: Sequence[Group], names: Sequence[str], hidden: int, epochs: int, seed: int = SEED) -> Scorer:
+def fit_listwise(
+    groups: Sequence[Group], names: Sequence[str], hidden: int, epochs: int, seed: int = SEED
+) -> Scorer:
     """A one-hidden-layer ReLU network trained so that, within each question, the softmax over
     its candidates puts its mass on the right sentences (questions with none are skipped)."""
     import torch
@@ -240,8 +253,12 @@ def fit_listwise(groups: Sequence[Group], names: Sequence[str], hidden: int, epo
         mask[row, :size] = True
         targets[row, :size] = group.labels > 0
     inputs_t, mask_t, targets_t = torch.tensor(inputs), torch.tensor(mask), torch.tensor(targets)
-    network = torch.nn.Sequential(torch.nn.Linear(len(names), hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
-    optimizer = torch.optim.Adam(network.parameters(), lr=LISTWISE_LEARNING_RATE, weight_decay=LISTWISE_WEIGHT_DECAY)
+    network = torch.nn.Sequential(
+        torch.nn.Linear(len(names), hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
+    )
+    optimizer = torch.optim.Adam(
+        network.parameters(), lr=LISTWISE_LEARNING_RATE, weight_decay=LISTWISE_WEIGHT_DECAY
+    )
     for _ in range(epochs):
         for batch in torch.randperm(len(usable)).split(LISTWISE_BATCH):
             logits = network(inputs_t[batch]).squeeze(-1).masked_fill(~mask_t[batch], -1e9)
@@ -255,7 +272,10 @@ def fit_listwise(groups: Sequence[Group], names: Sequence[str], hidden: int, epo
         tuple(names),
         mean,
         scale,
-        (first.weight.detach().numpy().T.astype(np.float64), second.weight.detach().numpy().T.astype(np.float64)),
+        (
+            first.weight.detach().numpy().T.astype(np.float64),
+            second.weight.detach().numpy().T.astype(np.float64),
+        ),
         (first.bias.detach().numpy().astype(np.float64), second.bias.detach().numpy().astype(np.float64)),
     )
 
@@ -272,7 +292,9 @@ def confidence_rows(groups: Sequence[Group], scorer: Scorer) -> tuple[np.ndarray
     rows, labels = [], []
     for group in groups:
         logits = scorer.logits(group.features) if len(group.labels) else np.zeros(0)
-        rows.append(confidence_features(group.features, logits, group.doc_ids, group.unseen, group.question_words))
+        rows.append(
+            confidence_features(group.features, logits, group.doc_ids, group.unseen, group.question_words)
+        )
         labels.append(int(len(logits) > 0 and group.labels[int(np.argmax(logits))]))
     return np.concatenate(rows), np.asarray(labels)
 
@@ -299,18 +321,24 @@ def reliability(scores: Sequence[float], right: Sequence[bool]) -> list[dict[str
     return table
 
 
-def fit_ranking(train: SquadSet, train_questions: Sequence[SquadQuestion], embedder: VectorCache) -> tuple[Scorer, Scorer, dict]:
+def fit_ranking(
+    train: SquadSet, train_questions: Sequence[SquadQuestion], embedder: VectorCache
+) -> tuple[Scorer, Scorer, dict]:
     """Steps 1 and 2: the sentence ranker and the confidence model, with what they were fitted on."""
     titles = {article.doc_id: article.title for article in train.articles}
     print(f"train: {len(train.articles)} paragraphs, {len(train_questions)} questions", flush=True)
     full_index = in_memory_index(train.articles, embedder)
-    full = collect_groups(QA(full_index, k=TRAIN_K, model=neutral_model()), train, train_questions, True, "whole corpus")
+    full = collect_groups(
+        QA(full_index, k=TRAIN_K, model=neutral_model()), train, train_questions, True, "whole corpus"
+    )
     indexed, held_out = split_half(train, SEED)
     held = set(held_out)
     kept = set(indexed)
     half_index = in_memory_index([a for a in train.articles if a.doc_id in kept], embedder)
     unanswerable = [q for q in train_questions if q.doc_id in held]
-    half = collect_groups(QA(half_index, k=TRAIN_K, model=neutral_model()), train, unanswerable, False, "unanswerable")
+    half = collect_groups(
+        QA(half_index, k=TRAIN_K, model=neutral_model()), train, unanswerable, False, "unanswerable"
+    )
     embedder.save()
 
     # 1. sentence ranker, on answerable questions of the whole corpus
@@ -324,11 +352,15 @@ def fit_ranking(train: SquadSet, train_questions: Sequence[SquadQuestion], embed
         fit_groups = [g for g in full if fold_of[g.title] != fold]
         fold_scorer = fit_listwise(fit_groups, FEATURE_NAMES, LISTWISE_HIDDEN, LISTWISE_EPOCHS)
         held_groups = [g for g in full + half if fold_of[g.title] == fold]
-        print(f"  fold {fold}: out-of-fold top-1 {top1_accuracy([g for g in held_groups if g.answerable], fold_scorer):.3f}")
+        print(
+            f"  fold {fold}: out-of-fold top-1 {top1_accuracy([g for g in held_groups if g.answerable], fold_scorer):.3f}"
+        )
         fold_rows, fold_outcomes = confidence_rows(held_groups, fold_scorer)
         rows.append(fold_rows)
         outcomes.append(fold_outcomes)
-    confidence = fit_logistic(np.concatenate(rows), np.concatenate(outcomes), CONFIDENCE_FEATURES, CONFIDENCE_C)
+    confidence = fit_logistic(
+        np.concatenate(rows), np.concatenate(outcomes), CONFIDENCE_FEATURES, CONFIDENCE_C
+    )
 
     info = {
         "fitted_by": "benchmarks/calibrate.py",
@@ -347,11 +379,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
     parser.add_argument("--limit", type=int, help="train questions to use (default: all)")
     parser.add_argument("--eval-limit", type=int, help="part A questions to check on (default: all)")
-    parser.add_argument("--spans-only", type=Path, metavar="MODEL", help="refit only the span scorer of MODEL")
+    parser.add_argument(
+        "--spans-only", type=Path, metavar="MODEL", help="refit only the span scorer of MODEL"
+    )
     args = parser.parse_args(argv)
     for path in (args.train, args.eval):
         if not path.is_file():
-            print(f"missing {path}: this script needs ../shared/train and ../shared/eval (SQuAD v1.1)", file=sys.stderr)
+            print(
+                f"missing {path}: this script needs ../shared/train and ../shared/eval (SQuAD v1.1)",
+                file=sys.stderr,
+            )
             return 2
 
     backend = get_embedder().backend
@@ -392,7 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder.save()
     whole_scores, away_scores = summarize(whole), summarize(away)
     table_whole = reliability([r.score for r in whole], [r.sentence_correct for r in whole])
-    table_mixed = reliability([r.score for r in whole + away], [r.sentence_correct and r.answerable for r in whole + away])
+    table_mixed = reliability(
+        [r.score for r in whole + away], [r.sentence_correct and r.answerable for r in whole + away]
+    )
     thresholds = [
         {
             "min_score": threshold,

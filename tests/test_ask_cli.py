@@ -32,22 +32,32 @@ def ask_json(capsys, *arguments: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_ask_json_answers_seed_questions_with_exact_citations(capsys, seed_index_dir):
-    questions = ["Who did Wang Yi meet in Pyongyang?", "What did the US accuse China of in May?", "When is China's National Day?"]
+    questions = [
+        "Who did Wang Yi meet in Pyongyang?",
+        "What did the US accuse China of in May?",
+        "When is China's National Day?",
+    ]
     answers = ask_json(capsys, *questions, "--index", str(seed_index_dir))
     index = rag.load_index(seed_index_dir)
     assert [answer["question"] for answer in answers] == questions
-    for answer, expected in zip(answers, ["Ri Yong-ho", "backtracking on its concessions", "October 1"], strict=True):
+    for answer, expected in zip(
+        answers, ["Ri Yong-ho", "backtracking on its concessions", "October 1"], strict=True
+    ):
         assert answer["found"] is True
         assert expected in answer["text"]
         citation = answer["citations"][0]
         text = index.article(citation["doc_id"]).text
         assert text[citation["span"]["start"] : citation["span"]["end"]] == answer["text"]
-        assert text[citation["sentence_span"]["start"] : citation["sentence_span"]["end"]] == answer["sentence"]
+        assert (
+            text[citation["sentence_span"]["start"] : citation["sentence_span"]["end"]] == answer["sentence"]
+        )
 
 
 @pytest.mark.slow
 def test_ask_reads_questions_from_stdin(capsys, monkeypatch, seed_index_dir):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("What is the capital of Canada?\n\nWhen is China's National Day?\n"))
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("What is the capital of Canada?\n\nWhen is China's National Day?\n")
+    )
     answers = ask_json(capsys, "-", "--index", str(seed_index_dir))
     assert [(answer["found"], answer["text"]) for answer in answers] == [(False, ""), (True, "October 1")]
     assert "do not seem to answer" in answers[0]["message"]
@@ -56,7 +66,12 @@ def test_ask_reads_questions_from_stdin(capsys, monkeypatch, seed_index_dir):
 @pytest.mark.slow
 def test_ask_conversation_resolves_follow_ups(capsys, seed_index_dir):
     answers = ask_json(
-        capsys, "When is China's National Day?", "Who could attend it?", "--conversation", "--index", str(seed_index_dir)
+        capsys,
+        "When is China's National Day?",
+        "Who could attend it?",
+        "--conversation",
+        "--index",
+        str(seed_index_dir),
     )
     assert answers[0]["text"] == "October 1"
     assert answers[1]["found"] is True

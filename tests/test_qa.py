@@ -89,7 +89,9 @@ def test_span_candidates_never_repeat_the_question():
     question = analyze("When is China's National Day?")
     options = span_candidates(NATIONAL_DAY, view_sentence(NATIONAL_DAY, question), question)
     texts = [NATIONAL_DAY[option.start : option.end] for option in options]
-    assert ("date", "October 1") in [(option.kind, NATIONAL_DAY[option.start : option.end]) for option in options]
+    assert ("date", "October 1") in [
+        (option.kind, NATIONAL_DAY[option.start : option.end]) for option in options
+    ]
     assert not [text for text in texts if "China" in text.split() or "Day" in text.split()]
 
 
@@ -125,7 +127,12 @@ def test_resolve_carries_the_last_turns_names_into_a_follow_up():
 
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [("Why?", True), ("And in May?", True), ("When did she arrive?", True), ("When did Kim visit Beijing?", False)],
+    [
+        ("Why?", True),
+        ("And in May?", True),
+        ("When did she arrive?", True),
+        ("When did Kim visit Beijing?", False),
+    ],
 )
 def test_needs_context(question, expected):
     assert needs_context(question) is expected
@@ -161,7 +168,9 @@ def assert_cited_exactly(index, answer):
     citation = answer.citations[0]
     text = index.article(citation.doc_id).text
     assert text[citation.span.start : citation.span.end] == answer.text
-    assert text[citation.sentence_span.start : citation.sentence_span.end] == answer.sentence == citation.quote
+    assert (
+        text[citation.sentence_span.start : citation.sentence_span.end] == answer.sentence == citation.quote
+    )
     assert text[citation.passage_span.start : citation.passage_span.end] == citation.passage
 
 
@@ -193,7 +202,10 @@ def test_unanswerable_question_is_not_found(seed_index):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("question", "message"), [("", "empty"), ("  ", "empty"), ("?!?", "no words"), ("a" * 100_000, "too long")])
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", "empty"), ("  ", "empty"), ("?!?", "no words"), ("a" * 100_000, "too long")],
+)
 def test_bad_questions_are_not_found_with_a_message(seed_index, question, message):
     answer = rag.ask(question, index=seed_index)
     assert not answer.found
@@ -262,7 +274,9 @@ class NameReader:
         for hit in passages:
             found = hit.text.find(self.name)
             while found >= 0:
-                spans.append(ReaderSpan(hit.doc_id, hit.start + found, hit.start + found + len(self.name), 1.0))
+                spans.append(
+                    ReaderSpan(hit.doc_id, hit.start + found, hit.start + found + len(self.name), 1.0)
+                )
                 found = hit.text.find(self.name, found + 1)
         return spans
 
@@ -277,8 +291,16 @@ def test_a_reader_picks_the_span_inside_the_chosen_sentence(seed_index):
 @pytest.mark.slow
 def test_questions_about_missing_articles_are_not_found(tmp_path: Path):
     articles = [
-        rag.Article(doc_id="bakery", title="Bakery opens", text="A new bakery opened on Main Street on Monday. It sells rye bread."),
-        rag.Article(doc_id="chess", title="Chess final", text="Magnus Carlsen won the chess final in Oslo. He beat a Dutch player."),
+        rag.Article(
+            doc_id="bakery",
+            title="Bakery opens",
+            text="A new bakery opened on Main Street on Monday. It sells rye bread.",
+        ),
+        rag.Article(
+            doc_id="chess",
+            title="Chess final",
+            text="Magnus Carlsen won the chess final in Oslo. He beat a Dutch player.",
+        ),
     ]
     half = rag.build_index(articles[:1], tmp_path / "half")
     whole = rag.build_index(articles, tmp_path / "whole")

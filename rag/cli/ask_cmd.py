@@ -15,12 +15,20 @@ from collections.abc import Iterator
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser("ask", help="answer questions from the indexed articles")
-    parser.add_argument("questions", nargs="+", metavar="QUESTION", help="a question, or - to read one per line from stdin")
-    parser.add_argument("--index", help="index folder (default: indexes/default, built from seeds/ if missing)")
+    parser.add_argument(
+        "questions", nargs="+", metavar="QUESTION", help="a question, or - to read one per line from stdin"
+    )
+    parser.add_argument(
+        "--index", help="index folder (default: indexes/default, built from seeds/ if missing)"
+    )
     parser.add_argument("-k", type=int, default=None, help="passages retrieved per question (default 5)")
-    parser.add_argument("--min-score", type=float, default=None, help="answer only at this confidence or above")
+    parser.add_argument(
+        "--min-score", type=float, default=None, help="answer only at this confidence or above"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
-    parser.add_argument("--conversation", action="store_true", help="treat the questions as one chat (follow-ups)")
+    parser.add_argument(
+        "--conversation", action="store_true", help="treat the questions as one chat (follow-ups)"
+    )
     parser.set_defaults(run=run)
 
 

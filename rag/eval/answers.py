@@ -69,7 +69,11 @@ def f1_score(prediction: str, references: Sequence[str]) -> float:
 def sentence_holds(sentence: str, references: Sequence[str]) -> bool:
     """True when a reference answer appears in ``sentence`` as whole normalized words."""
     padded = f" {normalize_answer(sentence)} "
-    return any(f" {normalize_answer(reference)} " in padded for reference in references if normalize_answer(reference))
+    return any(
+        f" {normalize_answer(reference)} " in padded
+        for reference in references
+        if normalize_answer(reference)
+    )
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -110,7 +114,9 @@ class AnswerScores:
     latency_p95_ms: float
 
     def to_dict(self) -> dict[str, float | int]:
-        return {key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()}
+        return {
+            key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()
+        }
 
 
 def best_guess(answer: Answer) -> Answer | None:
@@ -157,7 +163,11 @@ def summarize(results: Sequence[QuestionResult]) -> AnswerScores:
 
 
 def evaluate_answers(
-    qa: QA, questions: Sequence[SquadQuestion], answerable: bool = True, cold: bool = False, progress: bool = False
+    qa: QA,
+    questions: Sequence[SquadQuestion],
+    answerable: bool = True,
+    cold: bool = False,
+    progress: bool = False,
 ) -> list[QuestionResult]:
     """Ask every question through ``qa`` and judge the answers.
 
@@ -200,11 +210,23 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--limit", type=int, help="ask only this many questions, sampled with --seed")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sampling seed (default %(default)s)")
     parser.add_argument("-k", type=int, default=None, help="passages retrieved per question (default: QA's)")
-    parser.add_argument("--min-score", type=float, default=None, help="abstention threshold (default: the model's)")
-    parser.add_argument("--unanswerable", action="store_true", help="index half the paragraphs, ask the other half's questions")
-    parser.add_argument("--cold", action="store_true", help="empty the sentence-vector cache before each question")
-    parser.add_argument("--reader", action="store_true", help="plug in the trained span reader (rag.reader.hits.HitReader)")
-    parser.add_argument("--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)")
+    parser.add_argument(
+        "--min-score", type=float, default=None, help="abstention threshold (default: the model's)"
+    )
+    parser.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="index half the paragraphs, ask the other half's questions",
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the sentence-vector cache before each question"
+    )
+    parser.add_argument(
+        "--reader", action="store_true", help="plug in the trained span reader (rag.reader.hits.HitReader)"
+    )
+    parser.add_argument(
+        "--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -232,7 +254,9 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
 
         reader = HitReader()
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
-    results = evaluate_answers(qa, questions, answerable=not args.unanswerable, cold=args.cold, progress=not args.json)
+    results = evaluate_answers(
+        qa, questions, answerable=not args.unanswerable, cold=args.cold, progress=not args.json
+    )
     scores = summarize(results)
     setting = "unanswerable (other half indexed)" if args.unanswerable else "whole corpus"
     if args.json:
@@ -254,10 +278,14 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         f"{args.file.name}: {scores.questions} of {len(pool)} questions, {setting}; "
         f"{len(articles)} passages; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if args.reader else ''}"
     )
-    print(f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f})")
+    print(
+        f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f})"
+    )
     print(f"exact match        {scores.exact_match:.3f}   (answered only: {scores.answered_exact_match:.3f})")
     print(f"F1                 {scores.f1:.3f}   (answered only: {scores.answered_f1:.3f})")
     print(f"abstention rate    {scores.abstention_rate:.3f}")
     cache = "cold sentence cache" if args.cold else "warm sentence cache"
-    print(f"latency            p50 {scores.latency_p50_ms:.1f} ms, p95 {scores.latency_p95_ms:.1f} ms ({cache})")
+    print(
+        f"latency            p50 {scores.latency_p50_ms:.1f} ms, p95 {scores.latency_p95_ms:.1f} ms ({cache})"
+    )
     return 0

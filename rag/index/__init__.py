@@ -176,7 +176,12 @@ def build_index(
     if index_dir is not None:
         try:
             old = load_index(index_dir, embedder=embedder)
-            cache = {digest: old.vectors[row] for row, digest in enumerate(old.hashes)}
+            old_backend = store.read_json(store.snapshot_path(Path(index_dir)) / "manifest.json")["model"].get("backend")
+            if old_backend == old.embedder.backend:
+                cache = {digest: old.vectors[row] for row, digest in enumerate(old.hashes)}
+            else:
+                logger.info("not reusing vectors from %s: embedded with backend %s, now %s",
+                            index_dir, old_backend, old.embedder.backend)
         except IndexError_ as error:
             if not isinstance(error, IndexNotFoundError):
                 logger.info("not reusing vectors from %s: %s", index_dir, error)

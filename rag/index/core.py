@@ -318,7 +318,8 @@ class Index:
     def manifest(self) -> dict[str, object]:
         return {
             "format_version": store.FORMAT_VERSION,
-            "model": {"name": self.model_name, "dimension": self.dimension},
+            # The backend is recorded so vectors of another backend are never reused as a cache.
+            "model": {"name": self.model_name, "dimension": self.dimension, "backend": self.embedder.backend},
             "chunking": self.chunk_settings.to_dict(),
             "fusion": self.fusion.to_dict(),
             "sparse": self.sparse.settings.to_dict(),

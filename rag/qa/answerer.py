@@ -114,7 +114,9 @@ class QA:
         if max_alternatives < 0:
             raise ValueError(f"max_alternatives must be >= 0, got {max_alternatives}")
         if reader is not None and not callable(getattr(reader, "read", None)):
-            raise TypeError(f"reader must have a read(question, passages) method, got {type(reader).__name__}")
+            raise TypeError(
+                f"reader must have a read(question, passages) method, got {type(reader).__name__}"
+            )
         self.index = index if index is not None else default_index()
         self.k = k
         self.reader = reader
@@ -169,12 +171,22 @@ class QA:
             message = NOT_FOUND_MESSAGE.format(score=ranking.confidence, threshold=self.min_score)
             closest = tuple(replace(answer, found=False) for answer in answers)
             return Answer(
-                question=question, found=False, text="", sentence="", score=ranking.confidence,
-                alternatives=closest, message=message,
+                question=question,
+                found=False,
+                text="",
+                sentence="",
+                score=ranking.confidence,
+                alternatives=closest,
+                message=message,
             )
         return Answer(
-            question=question, found=True, text=best.text, sentence=best.sentence, score=best.score,
-            citations=best.citations, alternatives=tuple(answers[1:]),
+            question=question,
+            found=True,
+            text=best.text,
+            sentence=best.sentence,
+            score=best.score,
+            citations=best.citations,
+            alternatives=tuple(answers[1:]),
         )
 
     def rank(self, question: str, history: Sequence[followup.Turn] = (), k: int | None = None) -> Ranking:
@@ -190,7 +202,9 @@ class QA:
             features, logits, [c.article.doc_id for c in candidates], unseen, len(set(analysed.stems))
         )
         confidence = float(sigmoid(self.model.confidence.logits(inputs))[0])
-        return Ranking(analysed, hits, tuple(candidates), tuple(views), features, logits, order, inputs, confidence)
+        return Ranking(
+            analysed, hits, tuple(candidates), tuple(views), features, logits, order, inputs, confidence
+        )
 
     def featurize(
         self, question: Question, hits: Sequence[Hit]
@@ -209,7 +223,9 @@ class QA:
             cosines = vectors @ self.index.embedder.encode_query(question.text)
         else:
             cosines = np.zeros(0)
-        features = sentence_features(question, candidates, views, cosines.astype(np.float64), weights.__getitem__)
+        features = sentence_features(
+            question, candidates, views, cosines.astype(np.float64), weights.__getitem__
+        )
         return candidates, views, features, unseen
 
     # -- building answers ------------------------------------------------------------------
@@ -239,17 +255,25 @@ class QA:
                 citations += self._supporting(ranking, position, text)
             answers.append(
                 Answer(
-                    question=question, found=True, text=text, sentence=candidate.text,
-                    score=ranking.confidence * float(shares[position]), citations=tuple(citations),
+                    question=question,
+                    found=True,
+                    text=text,
+                    sentence=candidate.text,
+                    score=ranking.confidence * float(shares[position]),
+                    citations=tuple(citations),
                 )
             )
         return answers
 
-    def _span(self, question: Question, candidate: Candidate, view: SentenceView, reader_spans: Sequence[ReaderSpan]) -> Span:
+    def _span(
+        self, question: Question, candidate: Candidate, view: SentenceView, reader_spans: Sequence[ReaderSpan]
+    ) -> Span:
         """Article offsets of the answer inside ``candidate``'s sentence."""
         inside = [
-            span for span in reader_spans
-            if span.doc_id == candidate.article.doc_id and candidate.span.start <= span.start < span.end <= candidate.span.end
+            span
+            for span in reader_spans
+            if span.doc_id == candidate.article.doc_id
+            and candidate.span.start <= span.start < span.end <= candidate.span.end
         ]
         if inside:
             best = max(inside, key=lambda span: span.score)
@@ -320,7 +344,9 @@ def answerer_for(index: Index | None = None) -> QA:
         return qa
 
 
-def ask(question: str, index: Index | None = None, k: int = DEFAULT_K, history: Sequence[Any] | None = None) -> Answer:
+def ask(
+    question: str, index: Index | None = None, k: int = DEFAULT_K, history: Sequence[Any] | None = None
+) -> Answer:
     """Answer ``question`` from ``index`` (default: :func:`default_index`).
 
     See :meth:`QA.ask` for ``history`` and the returned :class:`rag.Answer`.

@@ -79,7 +79,9 @@ def view_sentence(sentence: str, question: Question) -> SentenceView:
     content = tuple(word.stem for word in sentence_words if not word.is_stopword)
     novel = []
     for phrase in find_phrases(sentence):
-        inside = [w for w in sentence_words if w.start < phrase.end and w.end > phrase.start and not w.is_stopword]
+        inside = [
+            w for w in sentence_words if w.start < phrase.end and w.end > phrase.start and not w.is_stopword
+        ]
         if inside and any(w.stem not in question_stems for w in inside):
             novel.append(phrase)
     return SentenceView(sentence_words, frozenset(w.stem for w in sentence_words), content, tuple(novel))
@@ -144,7 +146,9 @@ def sentence_features(
         values = matrix[row]
         values[column["overlap_fraction"]] = len(matched) / max(len(question_stems), 1)
         values[column["bigram_overlap"]] = (
-            len(question_bigrams & _bigrams(view.content_stems)) / len(question_bigrams) if question_bigrams else 0.0
+            len(question_bigrams & _bigrams(view.content_stems)) / len(question_bigrams)
+            if question_bigrams
+            else 0.0
         )
         values[column["previous_overlap_idf"]] = coverage(previous)
         values[column["next_overlap_idf"]] = coverage(set(words_stems(candidate.next_text)))
@@ -162,7 +166,8 @@ def sentence_features(
         values[column["novel_fraction"]] = len(novel) / length
         positions = [i for i, stem in enumerate(view.content_stems) if stem in weights]
         values[column["matched_window"]] = (
-            len(set(view.content_stems[positions[0] : positions[-1] + 1]) & set(matched)) / (positions[-1] - positions[0] + 1)
+            len(set(view.content_stems[positions[0] : positions[-1] + 1]) & set(matched))
+            / (positions[-1] - positions[0] + 1)
             if positions
             else 0.0
         )
@@ -213,7 +218,9 @@ def _type_nearness(question: Question, view: SentenceView, weights: dict[str, fl
         last = max(first, bisect.bisect_left(starts, phrase.end) - 1)
         for offset in matched:
             position = bisect.bisect_left(starts, offset)
-            best = min(best, first - position if position < first else position - last if position > last else 0)
+            best = min(
+                best, first - position if position < first else position - last if position > last else 0
+            )
     return 1.0 / (1.0 + best)
 
 

@@ -96,7 +96,9 @@ def read_history(history: Sequence[Any] | None) -> list[Turn]:
 def needs_context(question: str) -> bool:
     """True when ``question`` leans on an earlier turn (pronoun, continuation or too short)."""
     return bool(
-        _PRONOUNS.search(question) or _CONTINUATION.search(question) or len(content_stems(question)) < MIN_OWN_WORDS
+        _PRONOUNS.search(question)
+        or _CONTINUATION.search(question)
+        or len(content_stems(question)) < MIN_OWN_WORDS
     )
 
 

@@ -29,7 +29,9 @@ SIGNIFICANT_DIGITS = 7
 
 
 def _rounded(values: np.ndarray) -> Any:
-    return np.vectorize(lambda value: float(f"{value:.{SIGNIFICANT_DIGITS}g}"), otypes=[float])(values).tolist()
+    return np.vectorize(lambda value: float(f"{value:.{SIGNIFICANT_DIGITS}g}"), otypes=[float])(
+        values
+    ).tolist()
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ class Scorer:
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         if features.ndim != 2 or features.shape[1] != len(self.feature_names):
-            raise ValueError(f"expected rows of {len(self.feature_names)} features, got shape {features.shape}")
+            raise ValueError(
+                f"expected rows of {len(self.feature_names)} features, got shape {features.shape}"
+            )
         values = (features - self.mean) / self.scale
         for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             values = values @ weight + bias
@@ -98,7 +102,12 @@ class QAModel:
     min_score: float
     info: dict[str, Any]
 
-    def check(self, sentence_features: tuple[str, ...], confidence_features: tuple[str, ...], span_features: tuple[str, ...]) -> None:
+    def check(
+        self,
+        sentence_features: tuple[str, ...],
+        confidence_features: tuple[str, ...],
+        span_features: tuple[str, ...],
+    ) -> None:
         """Raise ValueError when the stored feature names differ from this code's."""
         for label, scorer, expected in (
             ("sentence", self.sentences, sentence_features),
@@ -149,7 +158,9 @@ def read_model(path: str | Path) -> QAModel:
             info=dict(data.get("info", {})),
         )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ValueError(f"{path} is not a usable QA model ({type(error).__name__}: {error}); {REFIT_HINT}") from error
+        raise ValueError(
+            f"{path} is not a usable QA model ({type(error).__name__}: {error}); {REFIT_HINT}"
+        ) from error
 
 
 @lru_cache(maxsize=4)

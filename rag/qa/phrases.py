@@ -55,7 +55,10 @@ _PATTERNS: tuple[tuple[PhraseKind, re.Pattern[str]], ...] = (
     ),
     ("number", re.compile(rf"(?<![\w.]){_NUMERAL}(?![\w])", re.IGNORECASE)),
     ("name", re.compile(r"(?<=[\"“])[^\"“”]{2,60}(?=[\"”])")),
-    ("reason", re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|in\s+order\s+to|so\s+that|since)\b[^.;:]*")),
+    (
+        "reason",
+        re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|in\s+order\s+to|so\s+that|since)\b[^.;:]*"),
+    ),
 )
 
 # Capitalized words, allowing "of", "the", "de", "and" inside ("University of Chicago").
@@ -123,7 +126,13 @@ def find_phrases(sentence: str) -> tuple[Phrase, ...]:
             if kind in ("number", "percent", "money"):
                 quantifier = _QUANTIFIED.search(sentence[max(0, start - 30) : start])
                 if quantifier:
-                    phrases.append(Phrase(kind, start - (len(sentence[max(0, start - 30) : start]) - quantifier.start()), end))
+                    phrases.append(
+                        Phrase(
+                            kind,
+                            start - (len(sentence[max(0, start - 30) : start]) - quantifier.start()),
+                            end,
+                        )
+                    )
             if kind == "date":
                 for year in _YEAR_INSIDE.finditer(sentence, start, end):
                     if (year.start(), year.end()) != (start, end):

@@ -11,7 +11,15 @@ from rag.qa.text import content_stems
 
 QuestionType = Literal["person", "date", "quantity", "percent", "money", "place", "reason", "entity", "other"]
 QUESTION_TYPES: tuple[QuestionType, ...] = (
-    "person", "date", "quantity", "percent", "money", "place", "reason", "entity", "other",
+    "person",
+    "date",
+    "quantity",
+    "percent",
+    "money",
+    "place",
+    "reason",
+    "entity",
+    "other",
 )
 
 #: Longest question accepted; longer input is almost surely pasted text, not a question.
@@ -34,14 +42,23 @@ EXPECTED_PHRASES: dict[QuestionType, tuple[PhraseKind, ...]] = {
 _TYPE_PATTERNS: tuple[tuple[QuestionType, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        ("percent", r"\b(?:what|which)\s+(?:percentage|percent|proportion|share|fraction)\b|\bhow\s+much\s+of\b"),
-        ("money", r"\bhow\s+much\b.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|money|earn|raise[ds]?|fund)"),
+        (
+            "percent",
+            r"\b(?:what|which)\s+(?:percentage|percent|proportion|share|fraction)\b|\bhow\s+much\s+of\b",
+        ),
+        (
+            "money",
+            r"\bhow\s+much\b.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|money|earn|raise[ds]?|fund)",
+        ),
         ("quantity", r"\bhow\s+(?:many|much|long|far|old|big|large|tall|high|fast|wide|deep|heavy|often)\b"),
         (
             "date",
             r"\bwhen\b|\b(?:what|which|in\s+what)\s+(?:year|years|date|day|month|time|century|decade|era|period|season)\b",
         ),
-        ("person", r"\bwho(?:m|se)?\b|\b(?:what|which)\s+(?:person|people|man|woman|player|president|king|leader)\b"),
+        (
+            "person",
+            r"\bwho(?:m|se)?\b|\b(?:what|which)\s+(?:person|people|man|woman|player|president|king|leader)\b",
+        ),
         (
             "place",
             r"\bwhere\b|\b(?:what|which)\s+(?:country|city|state|place|town|region|continent|location|area|island|river|nation|province)\b",

@@ -54,7 +54,11 @@ class ChunkLookup:
 
     def get(self, hit: Hit) -> Chunk:
         chunk = self._by_id.get(hit.chunk_id)
-        if chunk is None or self._size != len(self.index.chunks) or (chunk.start, chunk.end) != (hit.start, hit.end):
+        if (
+            chunk is None
+            or self._size != len(self.index.chunks)
+            or (chunk.start, chunk.end) != (hit.start, hit.end)
+        ):
             self._by_id = {chunk.chunk_id: chunk for chunk in self.index.chunks}
             self._size = len(self.index.chunks)
             chunk = self._by_id.get(hit.chunk_id)
@@ -86,7 +90,9 @@ def candidate_sentences(index: Index, hits: Sequence[Hit], chunks: ChunkLookup) 
                     hit_rank=rank,
                     span=span,
                     index_in_chunk=position,
-                    previous_text=article.text[previous_span.start : previous_span.end] if previous_span else "",
+                    previous_text=article.text[previous_span.start : previous_span.end]
+                    if previous_span
+                    else "",
                     next_text=article.text[next_span.start : next_span.end] if next_span else "",
                 )
             )

@@ -43,6 +43,8 @@ _ORGANIZATION_WORDS = frozenset(
     organization organisation bank union kingdom empire state states city river army navy court church
     school institute association department office government parliament congress museum news times""".split()
 )
+# "What did the US accuse China of?": the answer is what was done or said, rarely a name.
+_WHAT_DO = re.compile(r"\bwhat\s+(?:did|does|do|has|have|had)\b", re.IGNORECASE)
 _DEMONYM = re.compile(r"(?:ese|ean|ian|ish|can)$")
 
 SPAN_FEATURE_NAMES: tuple[str, ...] = (
@@ -72,6 +74,8 @@ SPAN_FEATURE_NAMES: tuple[str, ...] = (
     "focus_adjacent",
     "log_distance_word",
     "log_distance_name",
+    "what_do_x_gap",
+    "what_do_x_name",
     *(f"kind_{kind}" for kind in SPAN_KINDS),
     *(f"{question}_x_{kind}" for question in QUESTION_TYPES for kind in SPAN_KINDS),
 )
@@ -114,7 +118,9 @@ def _trimmed(tokens: tuple[Word, ...], first: int, last: int) -> tuple[int, int]
     return (first, last) if first <= last else None
 
 
-def _pieces(tokens: tuple[Word, ...], first: int, last: int, splitters: frozenset[str]) -> list[tuple[int, int]]:
+def _pieces(
+    tokens: tuple[Word, ...], first: int, last: int, splitters: frozenset[str]
+) -> list[tuple[int, int]]:
     """Sub-ranges of ``[first, last]`` cut at words in ``splitters`` (the cut words dropped)."""
     pieces = []
     start = first
@@ -144,14 +150,18 @@ def span_candidates(sentence: str, view: SentenceView, question: Question) -> li
 
     def add(first: int, last: int, kind: SpanKind, trim: bool = True) -> None:
         bounds = _trimmed(tokens, first, last) if trim else (first, last)
-        if bounds and not all(in_question[i] or tokens[i].is_stopword for i in range(bounds[0], bounds[1] + 1)):
+        if bounds and not all(
+            in_question[i] or tokens[i].is_stopword for i in range(bounds[0], bounds[1] + 1)
+        ):
             found.setdefault((tokens[bounds[0]].start, tokens[bounds[1]].end), kind)
 
     for phrase in view.novel_phrases:
         inside = _overlapping(tokens, phrase.start, phrase.end)
         if not inside:
             continue
-        if phrase.kind in ("reason", "date", "number", "percent", "money") or not any(in_question[i] for i in inside):
+        if phrase.kind in ("reason", "date", "number", "percent", "money") or not any(
+            in_question[i] for i in inside
+        ):
             found.setdefault((phrase.start, phrase.end), phrase.kind)
         if phrase.kind == "reason":
             add(inside[0] + 1, inside[-1], "gap")
@@ -174,15 +184,22 @@ def span_candidates(sentence: str, view: SentenceView, question: Question) -> li
     return [SpanCandidate(start, end, kind) for (start, end), kind in sorted(found.items())]
 
 
-def span_features(sentence: str, view: SentenceView, question: Question, candidates: list[SpanCandidate]) -> np.ndarray:
+def span_features(
+    sentence: str, view: SentenceView, question: Question, candidates: list[SpanCandidate]
+) -> np.ndarray:
     """Feature matrix ``(len(candidates), len(SPAN_FEATURE_NAMES))`` for one sentence."""
     column = {name: position for position, name in enumerate(SPAN_FEATURE_NAMES)}
     matrix = np.zeros((len(candidates), len(SPAN_FEATURE_NAMES)), dtype=np.float64)
     tokens = view.words
     matched = [i for i, token in enumerate(tokens) if not token.is_stopword and token.stem in question.stems]
     expected = question.expected_phrases
+    what_do = bool(_WHAT_DO.search(question.text))
     for row, candidate in enumerate(candidates):
-        inside = [i for i, token in enumerate(tokens) if token.start >= candidate.start and token.end <= candidate.end]
+        inside = [
+            i
+            for i, token in enumerate(tokens)
+            if token.start >= candidate.start and token.end <= candidate.end
+        ]
         first, last = (inside[0], inside[-1]) if inside else (0, 0)
         values = matrix[row]
         values[column["bias"]] = 1.0
@@ -196,24 +213,36 @@ def span_features(sentence: str, view: SentenceView, question: Question, candida
             values[column["adjacent"]] = float(distance <= 2)
             values[column["after_match"]] = float(all(i < first for i in matched))
             values[column["before_match"]] = float(all(i > last for i in matched))
-            values[column["between_matches"]] = float(any(i < first for i in matched) and any(i > last for i in matched))
+            values[column["between_matches"]] = float(
+                any(i < first for i in matched) and any(i > last for i in matched)
+            )
             # distances to matched plain words (verbs, nouns) and to matched names, apart:
             # "Who did Wang Yi meet?" wants the side of "met", not the neighbour of "Wang Yi"
             for name, group in (("word", False), ("name", True)):
-                near = [abs(i - first) if i < first else abs(i - last) for i in matched if tokens[i].is_capitalized is group]
-                values[column[f"log_distance_{name}"]] = math.log1p(min(near)) if near else math.log1p(len(tokens))
+                near = [
+                    abs(i - first) if i < first else abs(i - last)
+                    for i in matched
+                    if tokens[i].is_capitalized is group
+                ]
+                values[column[f"log_distance_{name}"]] = (
+                    math.log1p(min(near)) if near else math.log1p(len(tokens))
+                )
         else:
             values[column["no_match_in_sentence"]] = 1.0
         values[column["after_preposition"]] = float(first > 0 and tokens[first - 1].lower in _PREPOSITIONS)
         values[column["at_sentence_start"]] = float(first == 0)
         values[column["at_sentence_end"]] = float(last == len(tokens) - 1)
         if inside:
-            values[column["capitalized_fraction"]] = sum(tokens[i].is_capitalized for i in inside) / len(inside)
+            values[column["capitalized_fraction"]] = sum(tokens[i].is_capitalized for i in inside) / len(
+                inside
+            )
             values[column["stopword_fraction"]] = sum(tokens[i].is_stopword for i in inside) / len(inside)
             values[column["has_digit"]] = float(any(tokens[i].has_digit for i in inside))
             lowered = [tokens[i].lower for i in inside]
-            roles = sum(word in _ROLE_WORDS or (tokens[i].is_capitalized and bool(_DEMONYM.search(word)))
-                        for i, word in zip(inside, lowered, strict=True)) / len(inside)
+            roles = sum(
+                word in _ROLE_WORDS or (tokens[i].is_capitalized and bool(_DEMONYM.search(word)))
+                for i, word in zip(inside, lowered, strict=True)
+            ) / len(inside)
             organizations = sum(word in _ORGANIZATION_WORDS for word in lowered) / len(inside)
             values[column["role_words"]] = roles
             values[column["organization_words"]] = organizations
@@ -225,6 +254,9 @@ def span_features(sentence: str, view: SentenceView, question: Question, candida
         before = sentence[: candidate.start].rstrip()
         values[column["in_brackets"]] = float(before.endswith("(") or before.endswith("["))
         values[column["relative_position"]] = candidate.start / max(len(sentence), 1)
+        if what_do:
+            values[column["what_do_x_gap"]] = float(candidate.kind == "gap")
+            values[column["what_do_x_name"]] = float(candidate.kind in ("name", "place"))
         values[column[f"kind_{candidate.kind}"]] = 1.0
         values[column[f"{question.kind}_x_{candidate.kind}"]] = 1.0
     return matrix

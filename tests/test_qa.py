@@ -263,6 +263,18 @@ def test_follow_up_from_chat_messages(seed_index):
     assert_cited_exactly(seed_index, answer)
 
 
+@pytest.mark.slow
+def test_warm_embeds_each_sentence_once(seed_index):
+    qa = rag.QA(seed_index)
+    sentences = {
+        seed_index.article(chunk.doc_id).text[span.start : span.end]
+        for chunk in seed_index.chunks
+        for span in chunk.sentences
+    }
+    assert qa.warm() == len(sentences) == len(qa.sentence_vectors)
+    assert rag.QA(seed_index).warm(max_sentences=10) == 0
+
+
 class NameReader:
     """A stand-in span reader: proposes every occurrence of one name in the passages."""
 

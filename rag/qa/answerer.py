@@ -42,6 +42,8 @@ DEFAULT_MAX_ALTERNATIVES = 3
 MAX_SUPPORTING_CITATIONS = 2
 #: Ranked sentences searched for supporting citations.
 SUPPORT_DEPTH = 8
+#: ``QA.warm`` embeds a whole corpus only up to this many sentences (about 5 ms each).
+WARM_MAX_SENTENCES = 5_000
 
 NOT_FOUND_MESSAGE = (
     "The articles do not seem to answer this (best candidate scored {score:.2f}, "
@@ -134,6 +136,24 @@ class QA:
         if self._vectors is None:
             self._vectors = SentenceVectors(self.index.embedder)
         return self._vectors
+
+    def warm(self, max_sentences: int = WARM_MAX_SENTENCES) -> int:
+        """Embed every sentence of the index now when there are at most ``max_sentences``
+        (a server over a small corpus then answers its first questions at warm-cache speed).
+
+        Returns the number of sentences embedded (0 when the index is larger than that).
+        """
+        texts = list(
+            dict.fromkeys(
+                self.index.article(chunk.doc_id).text[span.start : span.end]
+                for chunk in list(self.index.chunks)
+                for span in chunk.sentences
+            )
+        )
+        if not texts or len(texts) > max_sentences:
+            return 0
+        self.sentence_vectors.encode(texts)
+        return len(texts)
 
     # -- answering -------------------------------------------------------------------------
 

@@ -96,3 +96,16 @@ def test_ask_bad_question_prints_a_message_not_a_traceback(capsys, seed_index_di
 def test_ask_rejects_bad_k(capsys, tmp_path):
     assert main(["ask", "Who?", "-k", "0", "--index", str(tmp_path / "none")]) == 2
     assert "rag ask: error: k must be an integer between 1 and 100, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ask_with_reader_returns_a_span_inside_the_cited_sentence(capsys, seed_index_dir):
+    from rag.index import load_index
+
+    [answer] = ask_json(capsys, "--reader", "--index", str(seed_index_dir), "--json",
+                        "What did the US accuse China of in May?")
+    assert answer["found"] and answer["text"]
+    citation = answer["citations"][0]
+    article = load_index(seed_index_dir).article(citation["doc_id"])
+    assert article.text[citation["span"]["start"] : citation["span"]["end"]] == answer["text"]
+    assert answer["text"] in answer["sentence"] and "backtracking" in answer["sentence"]

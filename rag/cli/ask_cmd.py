@@ -29,6 +29,10 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument(
         "--conversation", action="store_true", help="treat the questions as one chat (follow-ups)"
     )
+    parser.add_argument(
+        "--reader", action="store_true",
+        help="pick the answer span with the trained span reader (shorter spans, slower; see benchmarks)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -68,7 +72,12 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     if args.k is not None:
         check_k(args.k)
     index = load_index(args.index) if args.index else default_index()
-    qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score)
+    reader = None
+    if args.reader:
+        from rag.reader import HitReader
+
+        reader = HitReader()
+    qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     history = []
     for question in questions_from(args.questions, sys.stdin):
         answer = qa.ask(question, history=history if args.conversation else None)

@@ -2,9 +2,10 @@
 
 - ``seeds``: the repository's ``seeds/`` articles.
 - ``3k``: every paragraph of SQuAD dev part A and of the train subset (3,342 articles).
-- ``100k``: made from the one-chunk paragraphs of ``3k``. Variant 0 of a paragraph is the
+- ``100k``: made from the one-chunk paragraphs of ``3k`` (that stay one chunk when marked). Variant 0 of a paragraph is the
   paragraph itself with its real vector; variant ``j`` has the title ``"<title> (variant
-  j)"``, the paragraph's sentences rotated by ``j`` and the paragraph's real vector plus
+  j)"``, the paragraph's sentences rotated by ``j``, each ending in ``(variant j)`` so no
+  two passages share a sentence, and the paragraph's real vector plus
   Gaussian noise (cosine to it about 0.96), renormalized. Vectors therefore come from real
   text (clustered like real news would be), without embedding 100k passages; the sentence
   spans of a rotated paragraph are known, so chunking it skips the sentence splitter.
@@ -27,6 +28,7 @@ from rag.embed import Embedder
 from rag.types import Article, Chunk, Span
 
 SYNTHETIC_SIZE = 100_000
+SYNTHETIC_RECIPE = 2  # part of the folder name: a change here builds a new synthetic index
 NOISE_PER_DIMENSION = 0.015  # noise norm 0.015 * sqrt(384) = 0.29: cosine to the real vector ~0.96
 NOISE_SEED = 7
 SEEDS_INDEX = CACHE / "speed-seeds"
@@ -34,7 +36,7 @@ REAL_INDEX = CACHE / "speed-3k"
 
 
 def synthetic_index_dir(size: int) -> Path:
-    return CACHE / f"speed-synthetic-{size}"
+    return CACHE / f"speed-synthetic-{size}-v{SYNTHETIC_RECIPE}"
 
 
 def real_articles() -> list[Article]:
@@ -80,9 +82,12 @@ class LookupEmbedder(Embedder):
         return np.stack([self.vectors[text] for text in texts]).astype(np.float32)
 
 
-def _rotated(article: Article, spans: Sequence[Span], turn: int) -> tuple[str, list[Span]]:
-    sentences = [article.text[span.start : span.end] for span in spans]
-    turn %= len(sentences)
+def _variant_text(article: Article, spans: Sequence[Span], variant: int) -> tuple[str, list[Span]]:
+    """The paragraph's sentences rotated by ``variant``, each marked ``(variant N)`` so that no
+    two variants share a sentence (the answerer caches sentence vectors: shared sentences would
+    make it look faster than it is on 100k distinct passages)."""
+    sentences = [f"{article.text[span.start : span.end]} (variant {variant})" for span in spans]
+    turn = variant % len(sentences)
     order = sentences[turn:] + sentences[:turn]
     text, new_spans, cursor = "", [], 0
     for sentence in order:
@@ -115,6 +120,7 @@ def known_sentences(spans_by_text: dict[str, list[Span]]):  # type: ignore[no-un
 
 def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untyped-def]
     """Build the ``size``-passage synthetic index from the ~3k one (see the module docstring)."""
+    from rag.chunk import count_wordpieces
     from rag.index import build_index, load_index
     from rag.index.core import passage_text
 
@@ -126,7 +132,10 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
     for article in real.articles():
         rows = rows_of.get(article.doc_id, [])
         if len(rows) == 1 and real.chunks[rows[0]].text == article.text and len(real.chunks[rows[0]].sentences) > 0:
-            bases.append((article, real.chunks[rows[0]].sentences, real.vectors[rows[0]]))
+            spans = real.chunks[rows[0]].sentences
+            marked = sum(count_wordpieces(f"{article.text[s.start:s.end]} (variant 99)") for s in spans)
+            if marked <= real.chunk_settings.max_tokens - 2:  # every variant stays one chunk
+                bases.append((article, spans, real.vectors[rows[0]]))
     rng = np.random.default_rng(NOISE_SEED)
     articles: list[Article] = []
     vectors: dict[str, np.ndarray] = {}
@@ -137,7 +146,7 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
         if variant == 0:
             synthetic, text, new_spans = article, article.text, list(spans)
         else:
-            text, new_spans = _rotated(article, spans, variant)
+            text, new_spans = _variant_text(article, spans, variant)
             title = f"{article.title} (variant {variant})"
             digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
             synthetic = Article(doc_id=f"synthetic-{digest}", title=title, text=text, source="synthetic")

@@ -173,8 +173,9 @@ def query_table(result: dict) -> list[str]:
     lines += [
         "Corpora: `seeds` (the repository's seed pages), `3k` (every paragraph of SQuAD dev part A and "
         "the train subset), `100k` (synthetic, from the one-chunk paragraphs of `3k`: variant 0 is the "
-        "paragraph with its real vector, variant j rotates its sentences, retitles it and adds Gaussian "
-        "noise to its real vector, cosine about 0.96; see `speed_corpora.py`). Each question is asked "
+        "paragraph with its real vector, variant j rotates its sentences, marks each with `(variant j)` so "
+        "no two passages share a sentence, retitles it and adds Gaussian noise to its real vector, cosine "
+        "about 0.96; see `speed_corpora.py`). Each question is asked "
         "once (distinct SQuAD part-A questions), so no cache helps; `rag.ask` runs without a reader.",
         "",
         "| Corpus | chunks | dense index | load s | RSS after load MB | `index.search` p50 / p95 ms "

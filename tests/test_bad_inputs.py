@@ -241,7 +241,8 @@ DAMAGES = {
     "missing BM25 folder": (lambda d: shutil.rmtree(live(d) / "bm25"), IndexCorruptError, "is damaged"),
     "truncated embeddings": (lambda d: truncate(live(d) / "embeddings.npy"), IndexCorruptError, "is damaged"),
     "pickled ids.npy": (pickled_ids, IndexCorruptError, "is damaged"),
-    "truncated chunks.jsonl": (lambda d: truncate(live(d) / "chunks.jsonl"), IndexCorruptError, "is damaged"),
+    "truncated chunks.json": (lambda d: truncate(live(d) / "chunks.json"), IndexCorruptError, "is damaged"),
+    "truncated sentence spans": (lambda d: truncate(live(d) / "sentence_spans.npy"), IndexCorruptError, "is damaged"),
     "missing articles.jsonl": (lambda d: (live(d) / "articles.jsonl").unlink(), IndexCorruptError, "is damaged"),
     "other format version": (lambda d: edit_manifest(d, format_version=999), IndexMismatchError, "format version 999"),
     "other model": (

@@ -165,7 +165,10 @@ def test_interrupted_write_leaves_old_index_loadable(tmp_path, embedder, monkeyp
 
 @pytest.mark.parametrize(
     "damage",
-    ["dense.faiss", "embeddings.npy", "ids.npy", "chunks.jsonl", "manifest.json", "bm25", "bm25_sentences"],
+    [
+        "dense.faiss", "embeddings.npy", "ids.npy", "chunks.json", "chunk_spans.npy", "sentence_counts.npy",
+        "sentence_spans.npy", "manifest.json", "bm25", "bm25_sentences",
+    ],
 )
 def test_truncated_file_gives_index_corrupt_error(tmp_path, embedder, damage):
     build_index(CORPUS, tmp_path / "index", embedder=embedder)
@@ -179,11 +182,33 @@ def test_truncated_file_gives_index_corrupt_error(tmp_path, embedder, damage):
 
 def test_chunks_listing_fewer_rows_than_vectors_is_corrupt(tmp_path, embedder):
     build_index(CORPUS, tmp_path / "index", embedder=embedder)
-    chunks = store.snapshot_path(tmp_path / "index") / "chunks.jsonl"
-    rows = chunks.read_text(encoding="utf-8").splitlines()
-    chunks.write_text("\n".join(rows[:-1]) + "\n", encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match=r"do not match 3 chunks"):
+    chunks = store.snapshot_path(tmp_path / "index") / "chunks.json"
+    table = json.loads(chunks.read_text(encoding="utf-8"))
+    table = {column: values[:-1] for column, values in table.items()}
+    chunks.write_text(json.dumps(table), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"columns differ in length"):
         load_index(tmp_path / "index", embedder=embedder)
+
+
+def test_chunk_offsets_outside_their_article_are_corrupt(tmp_path, embedder):
+    build_index(CORPUS, tmp_path / "index", embedder=embedder)
+    bounds_file = store.snapshot_path(tmp_path / "index") / "chunk_spans.npy"
+    bounds = np.load(bounds_file)
+    bounds[0, 1] = 10**9
+    np.save(bounds_file, bounds)
+    with pytest.raises(IndexCorruptError, match=r"outside their article"):
+        load_index(tmp_path / "index", embedder=embedder)
+
+
+def test_snapshot_in_the_older_chunks_jsonl_layout_still_loads(tmp_path, embedder):
+    built = build_index(CORPUS, tmp_path / "index", embedder=embedder)
+    folder = store.snapshot_path(tmp_path / "index")
+    rows = [{**chunk.to_dict(), "hash": digest} for chunk, digest in zip(built.chunks, built.hashes, strict=True)]
+    store.write_jsonl(folder / "chunks.jsonl", rows)
+    for name in ("chunks.json", "chunk_spans.npy", "sentence_counts.npy", "sentence_spans.npy"):
+        (folder / name).unlink()
+    reloaded = load_index(tmp_path / "index", embedder=embedder)
+    assert reloaded.chunks == built.chunks and reloaded.hashes == built.hashes
 
 
 def test_snapshot_without_sentence_bm25_still_loads(tmp_path, embedder):

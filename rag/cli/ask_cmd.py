@@ -29,10 +29,12 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument(
         "--conversation", action="store_true", help="treat the questions as one chat (follow-ups)"
     )
-    parser.add_argument(
-        "--reader", action="store_true",
-        help="pick the answer span with the trained span reader (shorter spans, slower; see benchmarks)",
+    readers = parser.add_mutually_exclusive_group()
+    readers.add_argument(
+        "--no-reader", action="store_true",
+        help="answer at sentence level, without the trained span reader (faster, longer answers)",
     )
+    readers.add_argument("--reader", action="store_true", help="use the trained span reader (the default)")
     parser.set_defaults(run=run)
 
 
@@ -67,16 +69,12 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
 def run(args) -> int:  # type: ignore[no-untyped-def]
     from rag.index import load_index
     from rag.qa import QA, default_index
-    from rag.qa.answerer import check_k
+    from rag.qa.answerer import SHIPPED_READER, check_k
 
     if args.k is not None:
         check_k(args.k)
     index = load_index(args.index) if args.index else default_index()
-    reader = None
-    if args.reader:
-        from rag.reader import HitReader
-
-        reader = HitReader()
+    reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     history = []
     for question in questions_from(args.questions, sys.stdin):

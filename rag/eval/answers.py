@@ -11,7 +11,8 @@ through :class:`rag.QA`, like any user would. Printed (``--json`` too):
 - latency p50/p95 of ``QA.ask`` (``--cold`` empties the sentence-vector cache before each
   question, so repeated paragraphs do not flatter it).
 
-``--reader`` plugs the trained span reader in (``QA(index, reader=HitReader())``).
+The shipped span reader re-ranks and picks spans as in ``rag.ask``; ``--no-reader`` measures the
+sentence-level answerer alone (``QA(index, reader=None)``).
 
 ``--unanswerable`` instead indexes half of the paragraphs (every other one, in a seeded
 shuffle) and asks the questions of the other half, which the corpus cannot answer: the
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from rag.eval.squad import DEFAULT_SEED, SquadQuestion, SquadSet, load_squad, sample_questions
 from rag.qa import QA
+from rag.qa.answerer import SHIPPED_READER
 from rag.types import Answer
 
 CACHE_FOLDER = Path("benchmarks") / ".cache"
@@ -221,9 +223,11 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument(
         "--cold", action="store_true", help="empty the sentence-vector cache before each question"
     )
-    parser.add_argument(
-        "--reader", action="store_true", help="plug in the trained span reader (rag.reader.hits.HitReader)"
+    readers = parser.add_mutually_exclusive_group()
+    readers.add_argument(
+        "--no-reader", action="store_true", help="answer at sentence level, without the trained span reader"
     )
+    readers.add_argument("--reader", action="store_true", help="use the trained span reader (the default)")
     parser.add_argument(
         "--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)"
     )
@@ -248,11 +252,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         index_dir = args.index_dir or default_cache_dir(args.file)
     questions = sample_questions(pool, args.limit, args.seed)
     index = build_index(articles, index_dir, progress=not args.json)
-    reader = None
-    if args.reader:
-        from rag.reader.hits import HitReader
-
-        reader = HitReader()
+    reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     results = evaluate_answers(
         qa, questions, answerable=not args.unanswerable, cold=args.cold, progress=not args.json
@@ -269,14 +269,14 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "k": qa.k,
             "min_score": qa.min_score,
             "cold": args.cold,
-            "reader": args.reader,
+            "reader": qa.reader is not None,
             **scores.to_dict(),
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     print(
         f"{args.file.name}: {scores.questions} of {len(pool)} questions, {setting}; "
-        f"{len(articles)} passages; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if args.reader else ''}"
+        f"{len(articles)} passages; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if qa.reader is not None else ''}"
     )
     print(
         f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f})"

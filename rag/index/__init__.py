@@ -11,6 +11,7 @@ import numpy as np
 from rag.chunk import ChunkSettings
 from rag.embed import Embedder
 from rag.index import store
+from rag.index.chunkfile import read_chunks
 from rag.index.core import AddReport, Index
 from rag.index.fusion import FusionSettings
 from rag.index.sparse import SparseSettings
@@ -23,7 +24,7 @@ from rag.index.store import (
     IndexNotFoundError,
 )
 from rag.ingest import Source, load_articles
-from rag.types import Article, Chunk
+from rag.types import Article
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +125,7 @@ def _load_snapshot(
         )
         articles = [Article.from_dict(row) for row in store.read_jsonl(folder / "articles.jsonl")]
         index._articles = {article.doc_id: article for article in articles}
-        rows = store.read_jsonl(folder / "chunks.jsonl")
-        index.chunks = [Chunk.from_dict(row) for row in rows]
-        index.hashes = [row["hash"] for row in rows]
+        index.chunks, index.hashes = read_chunks(folder, index._articles)
         # Memory-mapped: only the rows a search re-scores are read (100k vectors: 150 MB that
         # would otherwise be read whole and held twice, FAISS keeping its own copy).
         index.vectors = np.load(folder / "embeddings.npy", allow_pickle=False, mmap_mode="r")

@@ -15,6 +15,7 @@ import numpy as np
 from rag.chunk import ChunkSettings, chunk_article
 from rag.embed import MODEL_DIMENSION, MODEL_NAME, Embedder, get_embedder
 from rag.index import store
+from rag.index.chunkfile import write_chunks
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
 from rag.index.fusion import FusionSettings, Signal, fuse
 from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
@@ -337,7 +338,7 @@ class Index:
 
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "articles.jsonl", (a.to_dict() for a in self._articles.values()))
-            store.write_jsonl(folder / "chunks.jsonl", ({**c.to_dict(), "hash": h} for c, h in zip(self.chunks, self.hashes, strict=True)))
+            write_chunks(folder, self.chunks, self.hashes)
             np.save(folder / "embeddings.npy", self.vectors, allow_pickle=False)
             np.save(folder / "ids.npy", self.ids, allow_pickle=False)
             self.dense.save(folder)

@@ -5,8 +5,9 @@ Layout::
     index_dir/
       CURRENT            name of the live snapshot folder (replaced atomically)
       .lock              held by the one process writing
-      snap-<id>/         manifest.json, articles.jsonl, chunks.jsonl, ids.npy,
-                         embeddings.npy, dense.faiss, bm25/
+      snap-<id>/         manifest.json, articles.jsonl, chunks.json + chunk_spans.npy +
+                         sentence_counts.npy + sentence_spans.npy (see ``chunkfile``),
+                         ids.npy, embeddings.npy, dense.faiss, bm25/, bm25_sentences/
 
 A snapshot is written completely, flushed, and only then named in ``CURRENT``;
 a crash at any moment leaves the previous snapshot live and loadable.

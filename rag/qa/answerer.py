@@ -2,18 +2,21 @@
 
 One straight line per question: check it, resolve a follow-up against the history, search
 the hybrid index, rank the sentences of the top passages (``features`` + ``model``), score
-confidence (``calibration``), pick the answer span in the best sentence (``spans`` or a
-plugged-in ``reader``), cite it (``citations``).
+confidence (``calibration``), with a plugged-in ``reader`` re-rank the best few sentences by
+what it reads in them (``rerank``), pick the answer span in the best sentence (the reader's, or
+``spans``), cite it (``citations``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,7 +30,16 @@ from rag.qa.citations import cite, find_in_sentence
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
 from rag.qa.model import QAModel, shipped_model, sigmoid
 from rag.qa.questions import Question, analyze, problem_with
-from rag.qa.reader import Reader, ReaderSpan
+from rag.qa.reader import Reader
+from rag.qa.rerank import (
+    SPANS_PER_WINDOW,
+    RerankModel,
+    best_inside,
+    confidence_row,
+    rerank_rows,
+    sentence_window,
+    shipped_rerank_model,
+)
 from rag.qa.sentences import Candidate, ChunkLookup, candidate_sentences
 from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates, span_features
 from rag.qa.text import words
@@ -35,7 +47,14 @@ from rag.qa.vectors import SentenceVectors
 from rag.qa.weights import TermWeights
 from rag.types import Answer, Citation, Hit, Span
 
+log = logging.getLogger(__name__)
+
 DEFAULT_K = 5
+#: ``QA(reader=SHIPPED_READER)`` (the default): the span reader shipped in ``rag/reader/model``,
+#: or none (sentence-level answers, with a warning) when its files are missing.
+SHIPPED_READER = "shipped"
+#: Set to ``0``/``off`` to answer without the shipped reader by default (faster, shorter-lived).
+READER_ENV = "RAG_READER"
 #: Other distinct answers returned with each answer, at most.
 DEFAULT_MAX_ALTERNATIVES = 3
 #: Extra citations of other sentences that hold the same answer text, at most.
@@ -64,6 +83,8 @@ class Ranking:
         logits: the ranker's logit per candidate.
         order: candidate indices, best first.
         confidence: calibrated probability that the best candidate holds the answer.
+        shares: each candidate's weight relative to the best (1.0), for the alternatives' scores.
+        reader_spans: answer span chosen by the reader, by candidate index (re-ranked ones only).
     """
 
     question: Question
@@ -75,6 +96,8 @@ class Ranking:
     order: np.ndarray
     confidence_inputs: np.ndarray
     confidence: float
+    shares: np.ndarray
+    reader_spans: dict[int, Span]
 
 
 class QA:
@@ -85,8 +108,11 @@ class QA:
         k: passages retrieved per question (overridable per call).
         min_score: confidence below which the answer is "not found" (``None``: the
             threshold shipped with the model).
-        reader: optional span reader (see ``rag.qa.reader``).
+        reader: span reader (see ``rag.qa.reader``) that re-ranks the best sentences and picks the
+            answer span in them (``rag.qa.rerank``): ``"shipped"`` (default) is the trained one in
+            ``rag/reader/model`` unless ``RAG_READER=off``; ``None`` answers at sentence level only.
         model: fitted scorers (``None``: the shipped ``rag/qa/model.json``).
+        rerank: fitted re-ranker used with a reader (``None``: the shipped ``rag/qa/reader_rank.json``).
         max_alternatives: other distinct answers to return.
 
     Raises:
@@ -104,9 +130,10 @@ class QA:
         index: Index | None = None,
         k: int = DEFAULT_K,
         min_score: float | None = None,
-        reader: Reader | None = None,
+        reader: Reader | Literal["shipped"] | None = SHIPPED_READER,
         model: QAModel | None = None,
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
+        rerank: RerankModel | None = None,
     ) -> None:
         if index is not None and not isinstance(index, Index):
             raise TypeError(f"index must be a rag.Index (from rag.load_index), got {type(index).__name__}")
@@ -115,6 +142,8 @@ class QA:
             raise ValueError(f"min_score must be between 0 and 1, got {min_score}")
         if max_alternatives < 0:
             raise ValueError(f"max_alternatives must be >= 0, got {max_alternatives}")
+        if isinstance(reader, str) and reader == SHIPPED_READER:
+            reader = shipped_reader()
         if reader is not None and not callable(getattr(reader, "read", None)):
             raise TypeError(
                 f"reader must have a read(question, passages) method, got {type(reader).__name__}"
@@ -124,7 +153,9 @@ class QA:
         self.reader = reader
         self.model = model if model is not None else shipped_model()
         self.model.check(FEATURE_NAMES, CONFIDENCE_FEATURES, SPAN_FEATURE_NAMES)
-        self.min_score = self.model.min_score if min_score is None else min_score
+        self.rerank = None if reader is None else rerank if rerank is not None else shipped_rerank_model()
+        default_min_score = self.rerank.min_score if self.rerank is not None else self.model.min_score
+        self.min_score = default_min_score if min_score is None else min_score
         self.max_alternatives = max_alternatives
         self._weights = TermWeights(self.index)
         self._chunks = ChunkLookup(self.index)
@@ -184,8 +215,9 @@ class QA:
         ranking = self.rank(question, turns, k)
         if not ranking.candidates:
             return _not_found(question, EMPTY_INDEX_MESSAGE)
-        reader_spans = self._read(ranking)
-        answers = self._answers(question, ranking, reader_spans)
+        if self.reader is not None:
+            ranking = self.reread(ranking, followup.rewrite(question, turns))
+        answers = self._answers(question, ranking)
         best = answers[0]
         if ranking.confidence < self.min_score:
             message = NOT_FOUND_MESSAGE.format(score=ranking.confidence, threshold=self.min_score)
@@ -222,9 +254,40 @@ class QA:
             features, logits, [c.article.doc_id for c in candidates], unseen, len(set(analysed.stems))
         )
         confidence = float(sigmoid(self.model.confidence.logits(inputs))[0])
+        shares = np.exp(logits - logits[order[0]]) if len(logits) else logits
         return Ranking(
-            analysed, hits, tuple(candidates), tuple(views), features, logits, order, inputs, confidence
+            analysed, hits, tuple(candidates), tuple(views), features, logits, order, inputs, confidence, shares, {}
         )
+
+    def reread(self, ranking: Ranking, question: str | None = None) -> Ranking:
+        """Re-rank the best ``rerank.depth`` sentences of ``ranking`` with the reader (see ``rag.qa.rerank``).
+
+        ``question`` is what the reader is asked (default: the ranked question); for a follow-up,
+        the question with its pronoun replaced reads better than one with names appended.
+        """
+        if self.reader is None or self.rerank is None or not ranking.candidates:
+            return ranking
+        positions = ranking.order[: self.rerank.depth]
+        candidates = [ranking.candidates[position] for position in positions]
+        windows = [sentence_window(candidate, number) for number, candidate in enumerate(candidates)]
+        spans = self.reader.read(question or ranking.question.text, windows)
+        stems = frozenset(ranking.question.stems)
+        read = [
+            best_inside(candidate, spans, stems, self.rerank.overlap_penalty, window)
+            for candidate, window in zip(candidates, windows, strict=True)
+        ]
+        rows = rerank_rows(ranking.logits[positions], read)
+        scores = self.rerank.scores(rows)
+        new_order = np.argsort(-scores, kind="stable")
+        order = np.concatenate([positions[new_order], ranking.order[len(positions) :]])
+        confidence = self.rerank.confidence(confidence_row(ranking.confidence, rows, scores))
+        # read sentences: their share of the re-ranked scores; the rest stay below the last read one
+        shares = ranking.shares * float(np.exp(scores - scores.max()).min())
+        shares[positions] = np.exp(scores - scores.max())
+        chosen = {
+            int(position): item.span for position, item in zip(positions, read, strict=True) if item.span is not None
+        }
+        return replace(ranking, order=order, confidence=confidence, shares=shares, reader_spans=chosen)
 
     def featurize(
         self, question: Question, hits: Sequence[Hit]
@@ -250,21 +313,18 @@ class QA:
 
     # -- building answers ------------------------------------------------------------------
 
-    def _read(self, ranking: Ranking) -> Sequence[ReaderSpan]:
-        if self.reader is None:
-            return ()
-        return self.reader.read(ranking.question.text, list(ranking.hits))
-
-    def _answers(self, question: str, ranking: Ranking, reader_spans: Sequence[ReaderSpan]) -> list[Answer]:
+    def _answers(self, question: str, ranking: Ranking) -> list[Answer]:
         """The best answer, then up to ``max_alternatives`` distinct others, best first."""
-        shares = np.exp(ranking.logits - ranking.logits[ranking.order[0]])
+        shares = ranking.shares
         answers: list[Answer] = []
         seen_texts: set[str] = set()
         for position in ranking.order:
             if len(answers) > self.max_alternatives:
                 break
             candidate = ranking.candidates[position]
-            span = self._span(ranking.question, candidate, ranking.views[position], reader_spans)
+            span = ranking.reader_spans.get(int(position)) or self._span(
+                ranking.question, candidate, ranking.views[position]
+            )
             text = candidate.article.text[span.start : span.end]
             key = " ".join(text.lower().split())
             if key in seen_texts:
@@ -285,19 +345,8 @@ class QA:
             )
         return answers
 
-    def _span(
-        self, question: Question, candidate: Candidate, view: SentenceView, reader_spans: Sequence[ReaderSpan]
-    ) -> Span:
-        """Article offsets of the answer inside ``candidate``'s sentence."""
-        inside = [
-            span
-            for span in reader_spans
-            if span.doc_id == candidate.article.doc_id
-            and candidate.span.start <= span.start < span.end <= candidate.span.end
-        ]
-        if inside:
-            best = max(inside, key=lambda span: span.score)
-            return Span(best.start, best.end)
+    def _span(self, question: Question, candidate: Candidate, view: SentenceView) -> Span:
+        """Article offsets of the answer inside ``candidate``'s sentence (the span scorer's pick)."""
         options = span_candidates(candidate.text, view, question)
         if not options:
             return candidate.span
@@ -320,6 +369,30 @@ class QA:
             if len(found) >= MAX_SUPPORTING_CITATIONS:
                 break
         return found
+
+
+_shipped_reader: Reader | None = None
+_reader_problem: str | None = None
+_reader_lock = threading.Lock()
+
+
+def shipped_reader() -> Reader | None:
+    """The trained span reader shipped with the package, loaded once per process; ``None`` when
+    ``RAG_READER`` is ``0``/``off``/``false`` or its files cannot be loaded (logged once)."""
+    global _shipped_reader, _reader_problem
+    if os.environ.get(READER_ENV, "").strip().lower() in ("0", "off", "false", "no"):
+        return None
+    with _reader_lock:
+        if _shipped_reader is None and _reader_problem is None:
+            from rag.reader import HitReader, ReaderModelMissingError, get_reader
+
+            try:
+                get_reader().warm_up()
+                _shipped_reader = HitReader(spans_per_hit=SPANS_PER_WINDOW)
+            except (ReaderModelMissingError, RuntimeError, OSError) as error:
+                _reader_problem = str(error)
+                log.warning("answering without the span reader: %s", error)
+        return _shipped_reader
 
 
 def check_k(k: object) -> None:

@@ -33,6 +33,9 @@ _PRONOUNS = re.compile(
     r"\b(?:he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then)\b",
     re.IGNORECASE,
 )
+#: Pronouns :func:`rewrite` replaces with a carried name ("his" becomes "Ri Yong-ho's").
+_REPLACEABLE = re.compile(r"\b(?:he|she|him|her|they|them|it|his|its|their|hers|theirs)\b", re.IGNORECASE)
+_POSSESSIVES = frozenset({"his", "its", "their", "hers", "theirs"})
 _CONTINUATION = re.compile(r"^\s*(?:and|but|also|so|what about|how about)\b", re.IGNORECASE)
 _CARRIED_KINDS = ("name", "place", "date")
 
@@ -128,3 +131,21 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
         return question
     names = carried_names(question, history[-1])
     return f"{question} ({', '.join(names)})" if names else question
+
+
+def rewrite(question: str, history: Sequence[Turn]) -> str:
+    """``question`` with its first pronoun replaced by the last turn's first carried name, for
+    readers that need a plain question; :func:`resolve`'s form when there is no such pronoun.
+
+    Example:
+        >>> rewrite("What did he say about Hong Kong?", [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")])
+        'What did Ri Yong-ho say about Hong Kong?'
+    """
+    if not history or not needs_context(question):
+        return question
+    names = carried_names(question, history[-1])
+    pronoun = _REPLACEABLE.search(question)
+    if not names or pronoun is None:
+        return resolve(question, history)
+    name = names[0] + ("'s" if pronoun.group(0).lower() in _POSSESSIVES else "")
+    return question[: pronoun.start()] + name + question[pronoun.end() :]

@@ -1,10 +1,12 @@
 """The plug for a trained span reader: ``QA(index, reader=MyReader())``.
 
 Without a reader, the answer span inside the chosen sentence comes from the small linear
-span scorer (``rag.qa.spans``). A reader sees the question and the retrieved passages and
-proposes spans with scores; the answerer keeps the sentence ranking (and so the citation
-and the confidence) and takes the reader's best span inside the chosen sentence, falling
-back to its own pick when the reader proposes none there.
+span scorer (``rag.qa.spans``). With one, the answerer hands it the best few sentences, each
+in a small window of its neighbours (as pseudo hits with article offsets), and the spans it
+proposes inside each sentence re-rank those sentences and give the answer span
+(``rag.qa.rerank``); sentences where it proposes nothing fall back to the span scorer.
+``score`` must be comparable across the passages of one call (e.g. the span's margin over
+the reader's no-answer score).
 """
 
 from __future__ import annotations

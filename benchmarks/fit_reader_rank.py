@@ -1,0 +1,280 @@
+"""Fit the reader re-ranker on SQuAD train and write ``rag/qa/reader_rank.json``.
+
+For a sample of train questions, the shipped sentence ranker orders the candidate sentences
+(whole train corpus indexed, as ``benchmarks/calibrate.py`` does); the span reader then reads
+the best ``MAX_DEPTH`` sentences, each in its window of neighbours, and every span it proposes
+inside each sentence is recorded. From those records (cached in ``benchmarks/.cache``):
+
+1. span choice: the question-overlap penalty that maximizes span exact match (train);
+2. sentence order: a listwise softmax regression over ``rag.qa.rerank.RERANK_FEATURES``,
+   for each depth from 1 to ``MAX_DEPTH``; the depth with the best train accuracy is kept;
+3. confidence: logistic regression over ``rag.qa.rerank.CONFIDENCE_INPUTS`` on answerable
+   questions and on unanswerable ones (half the train paragraphs indexed, the other half's
+   questions asked); label: the re-ranked top sentence holds the answer.
+
+Nothing here looks at dev part A; ``rag eval answers --reader`` reports on it afterwards.
+
+Usage::
+
+    .venv/bin/python benchmarks/fit_reader_rank.py --limit 3000 --unanswerable 1500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from calibrate import TRAIN_FILE, WORK_DIR, VectorCache, in_memory_index  # noqa: E402
+
+from rag.embed import get_embedder  # noqa: E402
+from rag.eval.answers import exact_match, f1_score, sentence_holds, split_half  # noqa: E402
+from rag.eval.squad import SquadQuestion, load_squad  # noqa: E402
+from rag.qa.answerer import QA  # noqa: E402
+from rag.qa.rerank import (  # noqa: E402
+    CONFIDENCE_INPUTS,
+    NO_SPAN_MARGIN,
+    RERANK_FEATURES,
+    RERANK_PATH,
+    SPANS_PER_WINDOW,
+    ReadSentence,
+    RerankModel,
+    confidence_row,
+    question_overlap,
+    rerank_rows,
+    sentence_window,
+)
+from rag.reader import HitReader  # noqa: E402
+from rag.types import Span  # noqa: E402
+
+MAX_DEPTH = 5
+SPANS_PER_SENTENCE = 5
+SEED = 1
+PENALTIES = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+L2 = 1e-3
+MIN_SCORE = 0.3
+
+
+def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str) -> list[dict]:
+    """One record per question: the top sentences with ranker logit, label and reader spans."""
+    records = []
+    started = time.perf_counter()
+    for number, question in enumerate(questions, start=1):
+        ranking = qa.rank(question.question)
+        references = [answer.text for answer in question.answers]
+        positions = [int(p) for p in ranking.order[:MAX_DEPTH]]
+        windows = [sentence_window(ranking.candidates[p], n) for n, p in enumerate(positions)]
+        spans = reader.read(ranking.question.text, windows) if windows else []
+        stems = frozenset(ranking.question.stems)
+        sentences = []
+        for position, window in zip(positions, windows, strict=True):
+            candidate = ranking.candidates[position]
+            inside = []
+            in_window = [
+                span.score
+                for span in spans
+                if span.doc_id == window.doc_id and window.start <= span.start < span.end <= window.end
+            ]
+            for span in spans:
+                if span.doc_id == candidate.article.doc_id and (
+                    candidate.span.start <= span.start < span.end <= candidate.span.end
+                ):
+                    text = candidate.article.text[span.start : span.end]
+                    inside.append(
+                        {
+                            "start": span.start,
+                            "end": span.end,
+                            "margin": span.score,
+                            "overlap": question_overlap(text, stems),
+                            "em": exact_match(text, references),
+                            "f1": f1_score(text, references),
+                        }
+                    )
+            # keep distinct spans (overlapping windows read a sentence twice), best first
+            distinct = {(item["start"], item["end"]): item for item in sorted(inside, key=lambda i: i["margin"])}
+            sentences.append(
+                {
+                    "logit": float(ranking.logits[position]),
+                    "right": bool(sentence_holds(candidate.text, references)),
+                    "window_margin": max(in_window, default=NO_SPAN_MARGIN),
+                    "spans": sorted(distinct.values(), key=lambda i: -i["margin"])[:SPANS_PER_SENTENCE],
+                }
+            )
+        records.append({"id": question.question_id, "confidence": ranking.confidence, "sentences": sentences})
+        if number % 250 == 0:
+            print(f"  {label}: {number}/{len(questions)}, {time.perf_counter() - started:.0f} s", flush=True)
+    return records
+
+
+def read_sentences(record: dict, depth: int, penalty: float) -> list[tuple[ReadSentence, dict | None]]:
+    out = []
+    for sentence in record["sentences"][:depth]:
+        best, best_value = None, -np.inf
+        for span in sentence["spans"]:
+            value = span["margin"] - penalty * span["overlap"]
+            if value > best_value:
+                best, best_value = span, value
+        window_margin = max(sentence["window_margin"], NO_SPAN_MARGIN)
+        if best is None:
+            out.append((ReadSentence(None, NO_SPAN_MARGIN, 0.0, window_margin), None))
+        else:
+            margin = max(best["margin"], NO_SPAN_MARGIN)
+            read = ReadSentence(Span(best["start"], best["end"]), margin, best["overlap"], max(window_margin, margin))
+            out.append((read, best))
+    return out
+
+
+def rows_of(record: dict, depth: int, penalty: float) -> tuple[np.ndarray, np.ndarray, list]:
+    read = read_sentences(record, depth, penalty)
+    logits = np.array([s["logit"] for s in record["sentences"][:depth]])
+    labels = np.array([s["right"] for s in record["sentences"][:depth]], dtype=float)
+    return rerank_rows(logits, [r for r, _ in read]), labels, [span for _, span in read]
+
+
+def fit_listwise(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Weights minimizing the softmax cross-entropy of the right sentences (L2-regularized)."""
+    from scipy.optimize import minimize
+
+    usable = [(rows, labels) for rows, labels in groups if labels.any() and len(labels) > 1]
+
+    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = 0.0, np.zeros_like(weights)
+        for rows, labels in usable:
+            scores = rows @ weights
+            scores = scores - scores.max()
+            probabilities = np.exp(scores) / np.exp(scores).sum()
+            target = labels / labels.sum()
+            total -= float(target @ np.log(probabilities + 1e-12))
+            gradient += rows.T @ (probabilities - target)
+        count = max(len(usable), 1)
+        return total / count + L2 * float(weights @ weights), gradient / count + 2 * L2 * weights
+
+    start = np.zeros(groups[0][0].shape[1] if groups else len(RERANK_FEATURES))
+    start[0] = 1.0
+    return minimize(loss, start, jac=True, method="L-BFGS-B").x
+
+
+def top1(groups: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> float:
+    return float(np.mean([labels[int(np.argmax(rows @ weights))] if len(labels) else 0.0 for rows, labels in groups]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=3000, help="answerable train questions")
+    parser.add_argument("--unanswerable", type=int, default=1500, help="train questions asked of the other half")
+    parser.add_argument("--out", type=Path, default=RERANK_PATH)
+    parser.add_argument("--records", type=Path, default=WORK_DIR / "reader_rank_records.json")
+    args = parser.parse_args(argv)
+    if not TRAIN_FILE.is_file():
+        print(f"missing {TRAIN_FILE}: this script needs ../shared/train (SQuAD v1.1)", file=sys.stderr)
+        return 2
+    train = load_squad(TRAIN_FILE)
+    if args.records.is_file():
+        records = json.loads(args.records.read_text(encoding="utf-8"))
+        print(f"read {args.records}")
+    else:
+        embedder = VectorCache(WORK_DIR / get_embedder().backend)
+        reader = HitReader(spans_per_hit=SPANS_PER_WINDOW)
+        rng = random.Random(SEED)
+        answerable = rng.sample(list(train.questions), args.limit)
+        indexed, held = split_half(train, SEED)
+        held_set = set(held)
+        away = rng.sample([q for q in train.questions if q.doc_id in held_set], args.unanswerable)
+        whole = QA(in_memory_index(train.articles, embedder), reader=None)
+        records = {"answerable": collect(whole, reader, answerable, "answerable")}
+        indexed_set = set(indexed)
+        half = QA(in_memory_index([a for a in train.articles if a.doc_id in indexed_set], embedder), reader=None)
+        records["unanswerable"] = collect(half, reader, away, "unanswerable")
+        embedder.save()
+        args.records.write_text(json.dumps(records), encoding="utf-8")
+
+    answerable = records["answerable"]
+    baseline = float(np.mean([r["sentences"][0]["right"] if r["sentences"] else 0 for r in answerable]))
+    print(f"ranker alone: top-1 {baseline:.4f} on {len(answerable)} answerable train questions")
+    for depth in range(1, MAX_DEPTH + 1):
+        within = np.mean([any(s["right"] for s in r["sentences"][:depth]) for r in answerable])
+        print(f"  right sentence within top {depth}: {within:.4f}")
+
+    # 1. span choice inside the ranker's top sentence (right sentences only)
+    best_penalty, best_em = 0.0, -1.0
+    for penalty in PENALTIES:
+        ems = [
+            span["em"] if span else 0.0
+            for r in answerable
+            if r["sentences"] and r["sentences"][0]["right"]
+            for _, span in read_sentences(r, 1, penalty)
+        ]
+        em = float(np.mean(ems))
+        print(f"  overlap penalty {penalty}: span EM in right top sentences {em:.4f}")
+        if em > best_em:
+            best_penalty, best_em = penalty, em
+
+    # 2. sentence order
+    best = None
+    for depth in range(2, MAX_DEPTH + 1):
+        groups = [rows_of(r, depth, best_penalty)[:2] for r in answerable]
+        weights = fit_listwise(groups)
+        accuracy = top1(groups, weights)
+        print(f"  depth {depth}: re-ranked top-1 {accuracy:.4f}, weights {np.round(weights, 3).tolist()}")
+        if best is None or accuracy > best[0] + 0.002:
+            best = (accuracy, depth, weights)
+    assert best is not None
+    accuracy, depth, weights = best
+
+    # 3. confidence
+    from sklearn.linear_model import LogisticRegression
+
+    inputs, labels = [], []
+    for kind in ("answerable", "unanswerable"):
+        for record in records[kind]:
+            if not record["sentences"]:
+                continue
+            rows, right, _ = rows_of(record, depth, best_penalty)
+            scores = rows @ weights
+            inputs.append(confidence_row(record["confidence"], rows, scores))
+            labels.append(kind == "answerable" and bool(right[int(np.argmax(scores))]))
+    inputs_array, labels_array = np.array(inputs), np.array(labels)
+    logistic = LogisticRegression(C=1.0, max_iter=1000).fit(inputs_array, labels_array)
+    model = RerankModel(
+        depth=depth,
+        overlap_penalty=best_penalty,
+        weights=weights,
+        confidence_weights=logistic.coef_[0],
+        confidence_bias=float(logistic.intercept_[0]),
+        min_score=MIN_SCORE,
+        info={
+            "fitted_by": "benchmarks/fit_reader_rank.py",
+            "train_file": TRAIN_FILE.name,
+            "answerable_questions": len(answerable),
+            "unanswerable_questions": len(records["unanswerable"]),
+            "train_top1_ranker": round(baseline, 4),
+            "train_top1_reranked": round(accuracy, 4),
+            "train_span_em_in_right_sentences": round(best_em, 4),
+        },
+    )
+    probabilities = np.array([model.confidence(row) for row in inputs_array])
+    n_answerable = sum(1 for r in answerable if r["sentences"])
+    for threshold in (0.2, 0.3, 0.4, 0.5):
+        answered = probabilities >= threshold
+        right = labels_array[answered].mean() if answered.any() else 0.0
+        print(
+            f"  min_score {threshold}: answerable abstain {1 - answered[:n_answerable].mean():.3f}, "
+            f"unanswerable answered {answered[n_answerable:].mean():.3f}, right when answered {right:.3f}"
+        )
+    model.save(args.out)
+    print(f"wrote {args.out}: depth {depth}, penalty {best_penalty}, features {RERANK_FEATURES}, {CONFIDENCE_INPUTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""A second look at the best few sentences with a span reader: ``QA(index, reader=...)``.
+
+The sentence ranker (``features`` + ``model``) orders every candidate sentence. With a reader
+plugged in, the top ``depth`` sentences are read again, each inside a small window (the
+sentence with its neighbours, as context), and re-ordered by a linear combination of the
+ranker's logit and what the reader found *inside* that sentence: its best span's margin over
+"no answer", and how much of that span just repeats the question. The confidence is re-fitted
+the same way. Everything is fitted on SQuAD train by ``benchmarks/fit_reader_rank.py`` and
+shipped as plain numbers in ``rag/qa/reader_rank.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.qa.reader import ReaderSpan
+from rag.qa.sentences import Candidate
+from rag.qa.text import words
+from rag.types import Hit, Span
+
+RERANK_PATH = Path(__file__).with_name("reader_rank.json")
+RERANK_FORMAT = 1
+REFIT_HINT = "refit it with: .venv/bin/python benchmarks/fit_reader_rank.py"
+
+#: Spans the reader proposes per window: enough that the read sentence gets some even when its
+#: neighbours hold the reader's favourites (spans outside the sentence are not used).
+SPANS_PER_WINDOW = 20
+#: Score given to a sentence in which the reader proposes no span (below any real margin).
+NO_SPAN_MARGIN = -10.0
+
+#: Per-sentence signals combined by the re-ranker (one row per read sentence).
+RERANK_FEATURES: tuple[str, ...] = (
+    "ranker_logit_gap",  # ranker logit minus the best ranker logit
+    "reader_margin",  # best span's (span score - no-answer score), clipped below at NO_SPAN_MARGIN
+    "reader_margin_gap",  # that minus the best reader_margin among the read sentences
+    "has_span",  # the reader proposed a span inside this sentence
+    "span_question_overlap",  # share of the chosen span's content words that the question holds
+    "margin_below_window",  # reader_margin minus the best margin anywhere in the sentence's window
+)
+#: Per-question signals of the re-ranked winner, for the confidence.
+CONFIDENCE_INPUTS: tuple[str, ...] = (
+    "ranker_confidence_logit",  # logit of the sentence-ranker confidence
+    "top_reader_margin",
+    "top_has_span",
+    "top_ranker_logit_gap",
+    "top_rerank_share",  # softmax share of the winner among the read sentences
+)
+
+
+def question_overlap(text: str, question_stems: frozenset[str]) -> float:
+    """Share of ``text``'s content words whose stem is in the question (0 for no content word)."""
+    content = [word.stem for word in words(text) if not word.is_stopword]
+    if not content:
+        return 1.0 if text.strip() else 0.0
+    return sum(stem in question_stems for stem in content) / len(content)
+
+
+def sentence_window(candidate: Candidate, number: int) -> Hit:
+    """The candidate sentence with its neighbours in the chunk, as a pseudo search hit.
+
+    ``chunk_id`` is ``"sentence:<number>"`` so reader spans can be matched back; offsets are
+    article offsets, like a real hit's.
+    """
+    spans = candidate.chunk.sentences or (candidate.span,)
+    position = candidate.index_in_chunk
+    first = spans[position - 1] if position > 0 else candidate.span
+    last = spans[position + 1] if position + 1 < len(spans) else candidate.span
+    start, end = min(first.start, candidate.span.start), max(last.end, candidate.span.end)
+    return Hit(
+        doc_id=candidate.article.doc_id,
+        chunk_id=f"sentence:{number}",
+        title=candidate.article.title,
+        text=candidate.article.text[start:end],
+        start=start,
+        end=end,
+        score=candidate.hit.score,
+        dense_score=candidate.hit.dense_score,
+        bm25_score=candidate.hit.bm25_score,
+    )
+
+
+@dataclass(frozen=True)
+class ReadSentence:
+    """What the reader found inside one read sentence: its best span (or None) and the row's signals.
+
+    ``window_margin`` is the best margin of any span in the sentence's window (neighbours included).
+    """
+
+    span: Span | None
+    margin: float
+    overlap: float
+    window_margin: float = NO_SPAN_MARGIN
+
+
+def best_inside(
+    candidate: Candidate,
+    spans: Sequence[ReaderSpan],
+    question_stems: frozenset[str],
+    overlap_penalty: float,
+    window: Hit | None = None,
+) -> ReadSentence:
+    """The reader's best span inside ``candidate``'s sentence, preferring spans that do not repeat
+    the question (score ``margin - overlap_penalty * overlap``); ``window`` (the sentence's
+    :func:`sentence_window`) gives ``window_margin``."""
+    best: ReadSentence | None = None
+    best_value = -math.inf
+    text = candidate.article.text
+    window_margin = NO_SPAN_MARGIN
+    for span in spans:
+        if span.doc_id != candidate.article.doc_id:
+            continue
+        if window is not None and window.start <= span.start < span.end <= window.end:
+            window_margin = max(window_margin, float(span.score))
+        if not candidate.span.start <= span.start < span.end <= candidate.span.end:
+            continue
+        overlap = question_overlap(text[span.start : span.end], question_stems)
+        value = span.score - overlap_penalty * overlap
+        if value > best_value:
+            best_value = value
+            best = ReadSentence(Span(span.start, span.end), max(float(span.score), NO_SPAN_MARGIN), overlap)
+    if best is None:
+        return ReadSentence(None, NO_SPAN_MARGIN, 0.0, window_margin)
+    return replace(best, window_margin=max(window_margin, best.margin))
+
+
+def rerank_rows(ranker_logits: np.ndarray, read: Sequence[ReadSentence]) -> np.ndarray:
+    """Rows of :data:`RERANK_FEATURES` for the read sentences (``ranker_logits`` in the same order)."""
+    rows = np.zeros((len(read), len(RERANK_FEATURES)), dtype=np.float64)
+    if not read:
+        return rows
+    margins = np.array([item.margin for item in read])
+    rows[:, 0] = ranker_logits - ranker_logits.max()
+    rows[:, 1] = margins
+    rows[:, 2] = margins - margins.max()
+    rows[:, 3] = [item.span is not None for item in read]
+    rows[:, 4] = [item.overlap for item in read]
+    rows[:, 5] = [item.margin - item.window_margin for item in read]
+    return rows
+
+
+def confidence_row(ranker_confidence: float, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """One row of :data:`CONFIDENCE_INPUTS` for the winner of ``scores`` (rows as ``rerank_rows``)."""
+    probability = min(max(ranker_confidence, 1e-6), 1 - 1e-6)
+    top = int(np.argmax(scores))
+    shares = np.exp(scores - scores[top])
+    return np.array(
+        [
+            math.log(probability / (1 - probability)),
+            rows[top, 1],
+            rows[top, 3],
+            rows[top, 0],
+            1.0 / shares.sum(),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class RerankModel:
+    """Fitted numbers of the re-ranker.
+
+    Attributes:
+        depth: sentences read per question (the ranker's best ``depth``).
+        overlap_penalty: how much a span's question-word share costs when picking the span.
+        weights: one weight per :data:`RERANK_FEATURES` (a sentence's score is ``weights · row``).
+        confidence_weights, confidence_bias: logistic model over :data:`CONFIDENCE_INPUTS`.
+        min_score: confidence below which the answerer abstains when this re-ranker is used.
+        info: how it was fitted (free-form, for humans).
+    """
+
+    depth: int
+    overlap_penalty: float
+    weights: np.ndarray
+    confidence_weights: np.ndarray
+    confidence_bias: float
+    min_score: float
+    info: dict[str, Any]
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        return rows @ self.weights
+
+    def confidence(self, inputs: np.ndarray) -> float:
+        value = float(inputs @ self.confidence_weights + self.confidence_bias)
+        return 1.0 / (1.0 + math.exp(-min(max(value, -40.0), 40.0)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": RERANK_FORMAT,
+            "depth": self.depth,
+            "overlap_penalty": self.overlap_penalty,
+            "features": list(RERANK_FEATURES),
+            "weights": [round(float(value), 6) for value in self.weights],
+            "confidence_inputs": list(CONFIDENCE_INPUTS),
+            "confidence_weights": [round(float(value), 6) for value in self.confidence_weights],
+            "confidence_bias": round(self.confidence_bias, 6),
+            "min_score": self.min_score,
+            "info": self.info,
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+
+def read_rerank_model(path: str | Path) -> RerankModel:
+    """Read a re-ranker file.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not a re-ranker of this format and feature list.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"reader re-ranker file not found: {path}; {REFIT_HINT}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != RERANK_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, this code reads {RERANK_FORMAT}")
+        if tuple(data["features"]) != RERANK_FEATURES or tuple(data["confidence_inputs"]) != CONFIDENCE_INPUTS:
+            raise ValueError("its feature names differ from this code's")
+        model = RerankModel(
+            depth=int(data["depth"]),
+            overlap_penalty=float(data["overlap_penalty"]),
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            confidence_weights=np.asarray(data["confidence_weights"], dtype=np.float64),
+            confidence_bias=float(data["confidence_bias"]),
+            min_score=float(data["min_score"]),
+            info=dict(data.get("info", {})),
+        )
+        if model.depth < 1 or model.weights.shape != (len(RERANK_FEATURES),):
+            raise ValueError("depth or weights out of shape")
+        if model.confidence_weights.shape != (len(CONFIDENCE_INPUTS),):
+            raise ValueError("confidence weights out of shape")
+        return model
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} is not a usable reader re-ranker ({error}); {REFIT_HINT}") from error
+
+
+@lru_cache(maxsize=4)
+def shipped_rerank_model(path: str = str(RERANK_PATH)) -> RerankModel:
+    """The re-ranker shipped with the package (read once per process)."""
+    return read_rerank_model(path)

@@ -119,7 +119,6 @@ def index_dir(corpus: str) -> Path:
 def usable(corpus: str) -> bool:
     """The cached index was written in this code's format (its manifest says so; cheap)."""
     from rag.index import store
-
     from rag.index.chunkfile import CHUNKS_FILE
 
     try:

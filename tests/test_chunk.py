@@ -27,7 +27,7 @@ def test_chunks_fit_the_token_budget_and_overlap_by_one_sentence(seed_articles) 
     assert len(chunks) > 3
     for chunk in chunks:
         assert len(chunk.sentences) == 1 or count_wordpieces(chunk.text) <= 62 + len(chunk.sentences)
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in zip(chunks, chunks[1:], strict=False):
         if len(before.sentences) > 1:  # a one-sentence chunk cannot share its only sentence
             assert after.sentences[0] == before.sentences[-1]
         else:

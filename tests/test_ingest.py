@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from rag.ingest import load_articles
 from rag.ingest.loaders import looks_binary
 
@@ -168,5 +166,5 @@ def test_jsonl_fields_and_malformed_line(tmp_path: Path) -> None:
 
 def test_looks_binary() -> None:
     assert looks_binary(b"abc\x00def")
-    assert not looks_binary("plain text\n".encode())
+    assert not looks_binary(b"plain text\n")
     assert not looks_binary("text".encode("utf-16"))

@@ -30,9 +30,9 @@ def load(name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def ask_cell(row: dict) -> str:
-    """``p50 / p95`` of rag.ask, or why it could not be measured."""
-    ask = row["ask"]
+def ask_cell(row: dict, key: str = "ask") -> str:
+    """``p50 / p95`` of rag.ask (``key``: ``ask`` without reader, ``ask_with_reader``), or why not measured."""
+    ask = row.get(key, {"error": "not in this result file"})
     if "p50_ms" in ask:
         return f"{ask['p50_ms']} / {ask['p95_ms']}"
     return f"not measured ({ask.get('error', '?').split(':')[0]})"
@@ -102,6 +102,7 @@ def targets(indexing: dict | None, query: dict | None, coldstart: dict | None) -
                 f"| `rag.ask` p50 at 100k (no reader) | ≤ {ASK_100K_TARGET_MS:g} ms "
                 f"| {big['ask']['p50_ms'] if 'p50_ms' in big['ask'] else ask_cell(big)} ms "
                 f"| {verdict(ask_met)} |",
+                f"| `rag.ask` p50 / p95 at 100k with the span reader (the default) | — | {ask_cell(big, 'ask_with_reader')} ms | |",
                 f"| Peak RSS at 100k (load + queries) | ≤ 1.5 GB | {rss / 1024:.2f} GB | {verdict(rss <= RSS_100K_TARGET_MB)} |",
                 f"| Index load at 100k | ≤ {LOAD_100K_TARGET_SECONDS:g} s | {big['load_seconds']} s "
                 f"| {verdict(big['load_seconds'] <= LOAD_100K_TARGET_SECONDS)} |",
@@ -176,11 +177,13 @@ def query_table(result: dict) -> list[str]:
         "paragraph with its real vector, variant j rotates its sentences, marks each with `(variant j)` so "
         "no two passages share a sentence, retitles it and adds Gaussian noise to its real vector, cosine "
         "about 0.96; see `speed_corpora.py`). Each question is asked "
-        "once (distinct SQuAD part-A questions), so no cache helps; `rag.ask` runs without a reader.",
+        "once (distinct SQuAD part-A questions), so no cache helps. `QA(reader=None).ask` is the sentence-level "
+        "answerer (the issue's \"without reader\" target); `rag.ask` is the default, with the span reader re-reading "
+        "the best 4 sentences (other questions than the no-reader column's).",
         "",
         "| Corpus | chunks | dense index | load s | RSS after load MB | `index.search` p50 / p95 ms "
-        "| `rag.ask` p50 / p95 ms | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| no-reader ask p50 / p95 ms | `rag.ask` (reader) p50 / p95 ms | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("seeds", "3k", "100k"):
         row = by.get(name)
@@ -188,7 +191,7 @@ def query_table(result: dict) -> list[str]:
             lines.append(
                 f"| {name} | {row['chunks']} | {row['dense_kind']} | {row['load_seconds']} | {row['rss_after_load_mb']:.0f} "
                 f"| {row['search']['p50_ms']} / {row['search']['p95_ms']} | {ask_cell(row)} "
-                f"| {row['peak_rss_mb']:.0f} |"
+                f"| {ask_cell(row, 'ask_with_reader')} | {row['peak_rss_mb']:.0f} |"
             )
     for build in result.get("builds", []):
         lines.append("")

@@ -350,3 +350,20 @@ def test_questions_about_missing_articles_are_not_found(tmp_path: Path):
     question = "Who won the chess final in Oslo?"
     assert rag.ask(question, index=whole).text == "Magnus Carlsen"
     assert not rag.ask(question, index=half).found
+
+
+def test_term_weights_follow_a_remove_then_add_of_the_same_size():
+    from index_fakes import HashingEmbedder
+
+    from rag.qa.weights import TermWeights
+
+    index = rag.Index(None, embedder=HashingEmbedder())
+    index.add([rag.Article("a", "Zoo", "Zebras run fast."), rag.Article("b", "Den", "Lions sleep all day.")])
+    weights = TermWeights(index)
+    assert weights.frequency("zebras") == 1
+    size = len(index)
+    index.remove("a")
+    index.add([rag.Article("c", "Jungle", "Tigers hunt at night.")])
+    assert len(index) == size  # same size: only the version tells the cache the corpus changed
+    assert weights.frequency("zebras") == 0
+    assert weights.frequency("tigers") == 1

@@ -93,6 +93,8 @@ class Index:
         self._row_of_id: dict[int, int] = {}
         self._lock = threading.RLock()
         self.snapshot: str | None = None  # the snapshot folder this object reflects
+        #: Bumped whenever the contents change (add, remove, reload): caches of derived data key on it.
+        self.version = 0
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -260,8 +262,9 @@ class Index:
         assert self.index_dir is not None
         fresh = load_index(self.index_dir, embedder=self._embedder, chunk_settings=self.chunk_settings)
         for name, value in vars(fresh).items():
-            if name not in ("_lock", "_embedder", "last_embedded"):
+            if name not in ("_lock", "_embedder", "last_embedded", "version"):
                 setattr(self, name, value)
+        self.version += 1
 
     def _record_sources(self, sources: Iterable[Source] | Source) -> None:
         if isinstance(sources, (str, Path, Article)):
@@ -299,6 +302,7 @@ class Index:
         self._rebuild_search_structures()
 
     def _rebuild_search_structures(self) -> None:
+        self.version += 1
         self._row_of_id = {int(chunk_id): row for row, chunk_id in enumerate(self.ids)}
         self.dense.build(self.vectors, self.ids)
         self.sparse.build([passage_text(self._articles[c.doc_id], c) for c in self.chunks])

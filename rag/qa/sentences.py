@@ -45,22 +45,22 @@ class Candidate:
 
 
 class ChunkLookup:
-    """Chunks by id for one index, rebuilt when the index changes (add/remove)."""
+    """Chunks by id for one index, rebuilt when the index changes (``Index.version``)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
         self._by_id: dict[str, Chunk] = {}
-        self._size = -1
+        self._version = -1
 
     def get(self, hit: Hit) -> Chunk:
         chunk = self._by_id.get(hit.chunk_id)
         if (
             chunk is None
-            or self._size != len(self.index.chunks)
+            or self._version != self.index.version
             or (chunk.start, chunk.end) != (hit.start, hit.end)
         ):
             self._by_id = {chunk.chunk_id: chunk for chunk in self.index.chunks}
-            self._size = len(self.index.chunks)
+            self._version = self.index.version
             chunk = self._by_id.get(hit.chunk_id)
         if chunk is None:
             raise KeyError(f"chunk {hit.chunk_id!r} of a search hit is not in the index")

@@ -16,7 +16,7 @@ WEIGHT_CACHE_SIZE = 50_000
 class TermWeights:
     """BM25's IDF of a word over the passages of ``index``, computed on demand and cached.
 
-    The cache is dropped when the index grows or shrinks.
+    The cache is dropped whenever the index's contents change (``Index.version``).
     """
 
     def __init__(self, index: Index, cache_size: int = WEIGHT_CACHE_SIZE) -> None:
@@ -26,13 +26,15 @@ class TermWeights:
         self.cache_size = cache_size
         self._cache: OrderedDict[str, int] = OrderedDict()
         self._size = -1
+        self._version = -1
 
     def frequency(self, word: str) -> int:
         """Number of indexed passages holding ``word`` (after BM25's stemming)."""
         size = len(self.index)
-        if size != self._size:
+        if self.index.version != self._version or size != self._size:
             self._cache.clear()
             self._size = size
+            self._version = self.index.version
         key = word.lower()
         if key in self._cache:
             self._cache.move_to_end(key)

@@ -109,3 +109,18 @@ def test_ask_with_reader_returns_a_span_inside_the_cited_sentence(capsys, seed_i
     article = load_index(seed_index_dir).article(citation["doc_id"])
     assert article.text[citation["span"]["start"] : citation["span"]["end"]] == answer["text"]
     assert answer["text"] in answer["sentence"] and "backtracking" in answer["sentence"]
+
+
+def test_an_unexpected_error_is_one_line_unless_verbose(capsys, monkeypatch):
+    import rag.cli.ask_cmd as ask_cmd
+
+    def broken(args):
+        raise KeyError("chunk-7")
+
+    monkeypatch.setattr(ask_cmd, "run", broken)
+    assert main(["ask", "Who?"]) == 1
+    error = capsys.readouterr().err
+    assert "unexpected error (KeyError: 'chunk-7')" in error and "-v" in error
+    assert "Traceback" not in error
+    with pytest.raises(KeyError):
+        main(["-v", "ask", "Who?"])

@@ -37,6 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as error:
         print(f"rag {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a bug: one clear line, the traceback only when asked for
+        if args.verbose:
+            raise
+        print(
+            f"rag {args.command}: unexpected error ({type(error).__name__}: {error}); "
+            "run again with -v for the traceback",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,44 +1,24 @@
 """Helpers shared by the hardening tests: a model-free embedder, numbered articles, subprocesses.
 
-The hashing embedder hashes each word into one of ``dimension`` buckets; the bag is
-L2-normalized. No model loads, so a subprocess can start, write and be killed in well
-under a second.
+The hashing embedder (``index_fakes.HashingEmbedder``, shared with the index tests) hashes each
+word into one of ``dimension`` buckets; the bag is L2-normalized. No model loads, so a
+subprocess can start, write and be killed in well under a second.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
+from index_fakes import HashingEmbedder  # noqa: F401  (re-exported for the hardening tests)
 
-from rag.embed import Embedder
 from rag.ingest import doc_id_for
 from rag.types import Article
 
 TESTS = Path(__file__).resolve().parent
-_WORD = re.compile(r"\w+")
 TOPICS = ("harbour", "orchard", "glacier", "railway", "library", "volcano", "bakery", "stadium")
-
-
-class HashingEmbedder(Embedder):
-    model_name = "test/hashing-embedder"
-    dimension = 32
-    backend = "hashing"
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                bucket = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "big")
-                vectors[row, bucket % self.dimension] += 1.0
-            vectors[row, 0] += 1e-3  # never the zero vector: every text has a direction
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def numbered_article(number: int) -> Article:

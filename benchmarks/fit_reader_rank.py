@@ -53,6 +53,7 @@ from rag.qa.rerank import (  # noqa: E402
     question_overlap,
     rerank_rows,
     sentence_window,
+    spans_within,
 )
 from rag.reader import HitReader  # noqa: E402
 from rag.types import Span  # noqa: E402
@@ -80,26 +81,20 @@ def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label
         for position, window in zip(positions, windows, strict=True):
             candidate = ranking.candidates[position]
             inside = []
-            in_window = [
-                span.score
-                for span in spans
-                if span.doc_id == window.doc_id and window.start <= span.start < span.end <= window.end
-            ]
-            for span in spans:
-                if span.doc_id == candidate.article.doc_id and (
-                    candidate.span.start <= span.start < span.end <= candidate.span.end
-                ):
-                    text = candidate.article.text[span.start : span.end]
-                    inside.append(
-                        {
-                            "start": span.start,
-                            "end": span.end,
-                            "margin": span.score,
-                            "overlap": question_overlap(text, stems),
-                            "em": exact_match(text, references),
-                            "f1": f1_score(text, references),
-                        }
-                    )
+            in_window = [span.score for span in spans_within(spans, window.doc_id, window.start, window.end)]
+            doc_id, sentence = candidate.article.doc_id, candidate.span
+            for span in spans_within(spans, doc_id, sentence.start, sentence.end):
+                text = candidate.article.text[span.start : span.end]
+                inside.append(
+                    {
+                        "start": span.start,
+                        "end": span.end,
+                        "margin": span.score,
+                        "overlap": question_overlap(text, stems),
+                        "em": exact_match(text, references),
+                        "f1": f1_score(text, references),
+                    }
+                )
             # keep distinct spans (overlapping windows read a sentence twice), best first
             distinct = {(item["start"], item["end"]): item for item in sorted(inside, key=lambda i: i["margin"])}
             sentences.append(

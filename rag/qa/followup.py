@@ -120,6 +120,17 @@ def carried_names(question: str, turn: Turn) -> list[str]:
     return names[:MAX_CARRIED]
 
 
+def _needed_names(question: str, history: Sequence[Turn]) -> list[str]:
+    """The last turn's names to carry into ``question``; none when it stands on its own."""
+    if not history or not needs_context(question):
+        return []
+    return carried_names(question, history[-1])
+
+
+def _with_names(question: str, names: Sequence[str]) -> str:
+    return f"{question} ({', '.join(names)})" if names else question
+
+
 def resolve(question: str, history: Sequence[Turn]) -> str:
     """``question`` with the last turn's names appended when it needs them, else unchanged.
 
@@ -127,10 +138,7 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
         >>> resolve("What did he say about Hong Kong?", [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")])
         'What did he say about Hong Kong? (Ri Yong-ho, Wang Yi)'
     """
-    if not history or not needs_context(question):
-        return question
-    names = carried_names(question, history[-1])
-    return f"{question} ({', '.join(names)})" if names else question
+    return _with_names(question, _needed_names(question, history))
 
 
 def rewrite(question: str, history: Sequence[Turn]) -> str:
@@ -141,11 +149,9 @@ def rewrite(question: str, history: Sequence[Turn]) -> str:
         >>> rewrite("What did he say about Hong Kong?", [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")])
         'What did Ri Yong-ho say about Hong Kong?'
     """
-    if not history or not needs_context(question):
-        return question
-    names = carried_names(question, history[-1])
+    names = _needed_names(question, history)
     pronoun = _REPLACEABLE.search(question)
     if not names or pronoun is None:
-        return resolve(question, history)
+        return _with_names(question, names)
     name = names[0] + ("'s" if pronoun.group(0).lower() in _POSSESSIVES else "")
     return question[: pronoun.start()] + name + question[pronoun.end() :]

@@ -100,6 +100,11 @@ class ReadSentence:
     window_margin: float = NO_SPAN_MARGIN
 
 
+def spans_within(spans: Sequence[ReaderSpan], doc_id: str, start: int, end: int) -> list[ReaderSpan]:
+    """The spans of article ``doc_id`` that lie wholly inside ``[start, end)``."""
+    return [span for span in spans if span.doc_id == doc_id and start <= span.start < span.end <= end]
+
+
 def best_inside(
     candidate: Candidate,
     spans: Sequence[ReaderSpan],
@@ -113,14 +118,10 @@ def best_inside(
     best: ReadSentence | None = None
     best_value = -math.inf
     text = candidate.article.text
-    window_margin = NO_SPAN_MARGIN
-    for span in spans:
-        if span.doc_id != candidate.article.doc_id:
-            continue
-        if window is not None and window.start <= span.start < span.end <= window.end:
-            window_margin = max(window_margin, float(span.score))
-        if not candidate.span.start <= span.start < span.end <= candidate.span.end:
-            continue
+    doc_id = candidate.article.doc_id
+    in_window = spans_within(spans, doc_id, window.start, window.end) if window is not None else []
+    window_margin = max((float(span.score) for span in in_window), default=NO_SPAN_MARGIN)
+    for span in spans_within(spans, doc_id, candidate.span.start, candidate.span.end):
         overlap = question_overlap(text[span.start : span.end], question_stems)
         value = span.score - overlap_penalty * overlap
         if value > best_value:

@@ -53,6 +53,7 @@ from rag.qa.rerank import (  # noqa: E402
     question_overlap,
     rerank_rows,
     sentence_window,
+    span_kinds,
     spans_within,
 )
 from rag.reader import HitReader  # noqa: E402
@@ -92,6 +93,7 @@ def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label
                         "margin": span.score,
                         "overlap": question_overlap(text, stems),
                         "em": exact_match(text, references),
+                        "kinds": sorted(span_kinds(candidate, span.start, span.end)),
                         "f1": f1_score(text, references),
                     }
                 )
@@ -105,7 +107,14 @@ def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label
                     "spans": sorted(distinct.values(), key=lambda i: -i["margin"])[:SPANS_PER_SENTENCE],
                 }
             )
-        records.append({"id": question.question_id, "confidence": ranking.confidence, "sentences": sentences})
+        records.append(
+            {
+                "id": question.question_id,
+                "confidence": ranking.confidence,
+                "expected": list(ranking.question.expected_phrases),
+                "sentences": sentences,
+            }
+        )
         if number % 250 == 0:
             print(f"  {label}: {number}/{len(questions)}, {time.perf_counter() - started:.0f} s", flush=True)
     return records

@@ -5,9 +5,9 @@
 - ``100k``: made from the one-chunk paragraphs of ``3k`` (that stay one chunk when marked). Variant 0 of a paragraph is the
   paragraph itself with its real vector; variant ``j`` has the title ``"<title> (variant
   j)"``, the paragraph's sentences rotated by ``j``, each ending in ``(variant j)`` so no
-  two passages share a sentence, and the paragraph's real vector plus
+  two passages share a sentence, and each sentence's real vector plus
   Gaussian noise (cosine to it about 0.96), renormalized. Vectors therefore come from real
-  text (clustered like real news would be), without embedding 100k passages; the sentence
+  text (clustered like real news would be), without embedding 500k sentences; the sentence
   spans of a rotated paragraph are known, so chunking it skips the sentence splitter.
 
 Built indexes are kept under ``benchmarks/.cache`` and reused while they still load
@@ -25,10 +25,10 @@ import numpy as np
 from speed_common import CACHE, PART_A, ROOT, TRAIN_SUBSET, require
 
 from rag.embed import Embedder
-from rag.types import Article, Chunk, Span
+from rag.types import Article, Span
 
 SYNTHETIC_SIZE = 100_000
-SYNTHETIC_RECIPE = 2  # part of the folder name: a change here builds a new synthetic index
+SYNTHETIC_RECIPE = 3  # part of the folder name: a change here builds a new synthetic index
 NOISE_PER_DIMENSION = 0.015  # noise norm 0.015 * sqrt(384) = 0.29: cosine to the real vector ~0.96
 NOISE_SEED = 7
 SEEDS_INDEX = CACHE / "speed-seeds"
@@ -122,7 +122,6 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
     """Build the ``size``-passage synthetic index from the ~3k one (see the module docstring)."""
     from rag.chunk import count_wordpieces
     from rag.index import build_index, load_index
-    from rag.index.core import passage_text
 
     real = load_index(REAL_INDEX)
     rows_of = {}
@@ -135,29 +134,31 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
             spans = real.chunks[rows[0]].sentences
             marked = sum(count_wordpieces(f"{article.text[s.start:s.end]} (variant 99)") for s in spans)
             if marked <= real.chunk_settings.max_tokens - 2:  # every variant stays one chunk
-                bases.append((article, spans, real.vectors[rows[0]]))
+                first = int(real.sentence_offsets[rows[0]])
+                vectors = np.asarray(real.sentence_vectors[first : first + len(spans)], dtype=np.float32)
+                bases.append((article, spans, vectors))
     rng = np.random.default_rng(NOISE_SEED)
     articles: list[Article] = []
     vectors: dict[str, np.ndarray] = {}
     spans_by_text: dict[str, list[Span]] = {}
     for number in range(size):
-        article, spans, vector = bases[number % len(bases)]
+        article, spans, sentence_vectors = bases[number % len(bases)]
         variant = number // len(bases)
         if variant == 0:
             synthetic, text, new_spans = article, article.text, list(spans)
+            vectors.update((article.text[s.start : s.end], v) for s, v in zip(spans, sentence_vectors, strict=True))
         else:
             text, new_spans = _variant_text(article, spans, variant)
             title = f"{article.title} (variant {variant})"
             digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
             synthetic = Article(doc_id=f"synthetic-{digest}", title=title, text=text, source="synthetic")
-            noisy = vector + rng.normal(0.0, NOISE_PER_DIMENSION, vector.shape).astype(np.float32)
-            vector = noisy / np.linalg.norm(noisy)
+            turn = variant % len(spans)
+            rotated = np.concatenate([sentence_vectors[turn:], sentence_vectors[:turn]])
+            noisy = rotated + rng.normal(0.0, NOISE_PER_DIMENSION, rotated.shape).astype(np.float32)
+            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+            vectors.update((text[s.start : s.end], v) for s, v in zip(new_spans, noisy, strict=True))
         spans_by_text[text] = new_spans
         articles.append(synthetic)
-        whole = Chunk(
-            chunk_id="probe", doc_id=synthetic.doc_id, text=text, start=0, end=len(text), sentences=tuple(new_spans)
-        )
-        vectors[passage_text(synthetic, whole)] = np.asarray(vector, dtype=np.float32)
     embedder = LookupEmbedder(vectors, real.model_name, real.dimension)
     with known_sentences(spans_by_text):
         return build_index(articles, synthetic_index_dir(size), embedder=embedder)

@@ -57,6 +57,12 @@ def assert_consistent(index) -> None:  # type: ignore[no-untyped-def]
         == sum(len(c.sentences) for c in index.chunks)
     )
     assert {chunk.doc_id for chunk in index.chunks} == {article.doc_id for article in index.articles()}
+    # one vector per sentence row, the vector of that sentence's own text (stored as float16)
+    texts = [index.article(c.doc_id).text[s.start : s.end] for c in index.chunks for s in c.sentences]
+    assert index.sentence_vectors.shape == (len(texts), index.dimension)
+    if texts and isinstance(index.embedder, HashingEmbedder):
+        expected = HashingEmbedder(dimension=index.dimension).encode(texts)
+        np.testing.assert_allclose(np.asarray(index.sentence_vectors, dtype=np.float32), expected, atol=2e-3)
 
 
 # -- ranking -----------------------------------------------------------------------------
@@ -247,6 +253,19 @@ def test_add_then_remove_keeps_both_sides_consistent(tmp_path, embedder):
     assert manifest["counts"] == {"articles": 4, "chunks": 4}
 
 
+def test_dense_signal_is_the_best_sentence_cosine(embedder):
+    index = build_index([*CORPUS, WEATHER], embedder=embedder)
+    query = embedder.encode_query("snow on the mountain roads")
+    for hit in index.search("snow on the mountain roads", k=5):
+        chunk = next(c for c in index.chunks if c.chunk_id == hit.chunk_id)
+        vectors = index.sentence_vectors_of([(chunk.chunk_id, n) for n in range(len(chunk.sentences))])
+        assert hit.dense_score == pytest.approx(float((vectors @ query).max()), abs=1e-5)
+    weather = next(c for c in index.chunks if c.doc_id == "weather")
+    assert len(weather.sentences) == 2
+    with pytest.raises(KeyError):
+        index.sentence_vectors_of([(weather.chunk_id, 2)])
+
+
 def test_adding_an_indexed_article_again_is_a_no_op(embedder):
     index = build_index(CORPUS, embedder=embedder)
     report = index.add([CATS])
@@ -260,10 +279,10 @@ def test_rebuilding_unchanged_corpus_embeds_nothing(tmp_path, embedder):
     again = build_index(CORPUS, tmp_path / "index", embedder=embedder)
     assert again.last_embedded == 0 and embedder.encoded == 4
 
-    report = again.add([WEATHER])  # one article of one chunk: only it is embedded
-    assert report.embedded == again.last_embedded == 1 and embedder.encoded == 5
+    report = again.add([WEATHER])  # one new article of two sentences: only they are embedded
+    assert report.embedded == again.last_embedded == 2 and embedder.encoded == 6
     grown = build_index([*CORPUS, WEATHER], tmp_path / "index", embedder=embedder)
-    assert grown.last_embedded == 0 and embedder.encoded == 5
+    assert grown.last_embedded == 0 and embedder.encoded == 6
 
 
 # -- the real model ----------------------------------------------------------------------

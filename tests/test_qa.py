@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from index_fakes import HashingEmbedder
 
 import rag
 from rag.qa.calibration import CONFIDENCE_FEATURES
@@ -17,7 +18,7 @@ from rag.qa.phrases import find_phrases
 from rag.qa.questions import MAX_QUESTION_CHARS, analyze, problem_with, question_type
 from rag.qa.reader import ReaderSpan
 from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates
-from rag.types import Answer
+from rag.types import Answer, Article
 
 NATIONAL_DAY = (
     "It falls five days after the 70th anniversary of the founding of the People’s Republic of China "
@@ -276,16 +277,20 @@ def test_follow_up_from_chat_messages(seed_index):
     assert_cited_exactly(seed_index, answer)
 
 
-@pytest.mark.slow
-def test_warm_embeds_each_sentence_once(seed_index):
-    qa = rag.QA(seed_index)
-    sentences = {
-        seed_index.article(chunk.doc_id).text[span.start : span.end]
-        for chunk in seed_index.chunks
-        for span in chunk.sentences
-    }
-    assert qa.warm() == len(sentences) == len(qa.sentence_vectors)
-    assert rag.QA(seed_index).warm(max_sentences=10) == 0
+CAT_TEXT = (
+    "The cat slept on the warm mat in the kitchen. The dog barked at the postman all morning. "
+    "Markets rose sharply on Tuesday after the bank cut rates."
+)
+
+
+def test_answering_embeds_only_the_question():
+    embedder = HashingEmbedder()
+    index = rag.build_index([Article(doc_id="cats", title="Cats", text=CAT_TEXT)], embedder=embedder)
+    embedded_by_build = embedder.encoded
+    assert embedded_by_build == len(index.sentence_vectors) == 3  # one vector per sentence
+    answer = rag.QA(index, reader=None).ask("Where did the cat sleep?")
+    assert answer.citations and answer.citations[0].doc_id == "cats"
+    assert embedder.encoded == embedded_by_build + 1  # the question; sentence vectors come from the index
 
 
 class NameReader:

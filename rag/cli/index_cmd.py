@@ -74,7 +74,7 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
             print(f"warning: {warning}", file=sys.stderr)
         print(
             f"added {len(report.added)} article(s), {len(report.duplicates)} already indexed; "
-            f"embedded {report.embedded} chunk(s); index at {index_dir}"
+            f"embedded {report.embedded} sentence(s); index at {index_dir}"
         )
         return 0
     index = build_index(paths, index_dir, progress=True)
@@ -82,7 +82,7 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
         print(f"warning: {warning}", file=sys.stderr)
     print(
         f"indexed {len(index.articles())} article(s), {len(index)} chunk(s) "
-        f"(embedded {index.last_embedded}) at {index_dir}"
+        f"(embedded {index.last_embedded} sentences) at {index_dir}"
     )
     return 0
 

@@ -12,7 +12,7 @@ from rag.chunk import ChunkSettings
 from rag.embed import Embedder
 from rag.index import store
 from rag.index.chunkfile import read_chunks
-from rag.index.core import AddReport, Index
+from rag.index.core import SENTENCE_VECTORS_FILE, AddReport, Index
 from rag.index.fusion import FusionSettings
 from rag.index.sparse import SparseSettings
 from rag.index.store import (
@@ -143,9 +143,14 @@ def _load_snapshot(
         if unknown:
             raise ValueError(f"chunks refer to {len(unknown)} articles that are not listed")
         index._row_of_id = {int(chunk_id): row for row, chunk_id in enumerate(index.ids)}
+        index._row_of_chunk = {chunk.chunk_id: row for row, chunk in enumerate(index.chunks)}
         index.dense.load(folder, manifest["dense"]["kind"], size)
         index.sparse.load(folder, size)
         _load_sentence_bm25(index, folder)
+        index.sentence_vectors = np.load(folder / SENTENCE_VECTORS_FILE, allow_pickle=False, mmap_mode="r")
+        sentences = int(index.sentence_offsets[-1])
+        if index.sentence_vectors.shape != (sentences, index.dimension):
+            raise ValueError(f"sentence vectors {index.sentence_vectors.shape} do not match {sentences} sentences")
     except IndexError_:
         raise
     except Exception as error:  # any broken file: report it as corruption, with the fix
@@ -177,7 +182,7 @@ def build_index(
             old = load_index(index_dir, embedder=embedder)
             old_backend = store.read_json(store.snapshot_path(Path(index_dir)) / "manifest.json")["model"].get("backend")
             if old_backend == old.embedder.backend:
-                cache = {digest: old.vectors[row] for row, digest in enumerate(old.hashes)}
+                cache = old.known_sentence_vectors()
             else:
                 logger.info("not reusing vectors from %s: embedded with backend %s, now %s",
                             index_dir, old_backend, old.embedder.backend)

@@ -3,7 +3,7 @@
 Signals, each one score per candidate chunk, higher is better:
 
 - ``bm25``: BM25 of the whole chunk (with its article title);
-- ``dense``: cosine of question and chunk embeddings;
+- ``dense``: the best cosine of the question and one sentence of the chunk (sentence max-sim);
 - ``sentence_bm25``: the best BM25 of one sentence of the chunk (scored against a
   sentence-level BM25 index), which rewards chunks that hold the question's words
   close together, as SQuAD answers' sentences do.
@@ -26,7 +26,7 @@ SIGNALS: tuple[Signal, ...] = ("bm25", "dense", "sentence_bm25")
 
 DEFAULT_METHOD: FusionMethod = "weighted"
 DEFAULT_BM25_WEIGHT = 1.0
-DEFAULT_DENSE_WEIGHT = 1.2
+DEFAULT_DENSE_WEIGHT = 1.5
 DEFAULT_SENTENCE_BM25_WEIGHT = 0.5
 DEFAULT_RRF_K = 60  # the constant of Cormack et al. (2009)
 DEFAULT_CANDIDATES = 100  # chunks taken from each of the dense and BM25 rankings

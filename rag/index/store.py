@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors (sentence_embeddings.npy); chunk vectors are their means
 POINTER = "CURRENT"
 LOCK_TIMEOUT_SECONDS = 60.0
 

@@ -43,7 +43,6 @@ from rag.qa.rerank import (
 from rag.qa.sentences import Candidate, ChunkLookup, candidate_sentences
 from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates, span_features
 from rag.qa.text import words
-from rag.qa.vectors import SentenceVectors
 from rag.qa.weights import TermWeights
 from rag.types import Answer, Citation, Hit, Span
 
@@ -61,8 +60,6 @@ DEFAULT_MAX_ALTERNATIVES = 3
 MAX_SUPPORTING_CITATIONS = 2
 #: Ranked sentences searched for supporting citations.
 SUPPORT_DEPTH = 8
-#: ``QA.warm`` embeds a whole corpus only up to this many sentences (about 5 ms each).
-WARM_MAX_SENTENCES = 5_000
 
 NOT_FOUND_MESSAGE = (
     "The articles do not seem to answer this (best candidate scored {score:.2f}, "
@@ -101,7 +98,7 @@ class Ranking:
 
 
 class QA:
-    """Answers questions from one index with fixed settings; reuse it (it caches sentence vectors).
+    """Answers questions from one index with fixed settings (sentence vectors come from the index).
 
     Arguments:
         index: the index to answer from (``None``: :func:`default_index`).
@@ -159,32 +156,7 @@ class QA:
         self.max_alternatives = max_alternatives
         self._weights = TermWeights(self.index)
         self._chunks = ChunkLookup(self.index)
-        self._vectors: SentenceVectors | None = None
         self._lock = threading.Lock()
-
-    @property
-    def sentence_vectors(self) -> SentenceVectors:
-        if self._vectors is None:
-            self._vectors = SentenceVectors(self.index.embedder)
-        return self._vectors
-
-    def warm(self, max_sentences: int = WARM_MAX_SENTENCES) -> int:
-        """Embed every sentence of the index now when there are at most ``max_sentences``
-        (a server over a small corpus then answers its first questions at warm-cache speed).
-
-        Returns the number of sentences embedded (0 when the index is larger than that).
-        """
-        texts = list(
-            dict.fromkeys(
-                self.index.article(chunk.doc_id).text[span.start : span.end]
-                for chunk in list(self.index.chunks)
-                for span in chunk.sentences
-            )
-        )
-        if not texts or len(texts) > max_sentences:
-            return 0
-        self.sentence_vectors.encode(texts)
-        return len(texts)
 
     # -- answering -------------------------------------------------------------------------
 
@@ -302,7 +274,7 @@ class QA:
         unseen = sum(weights[word] for word in stems if frequencies[word] == 0) / total if total else 0.0
         views = [view_sentence(candidate.text, question) for candidate in candidates]
         if candidates:
-            vectors = self.sentence_vectors.encode([candidate.text for candidate in candidates])
+            vectors = self.index.sentence_vectors_of([(c.chunk.chunk_id, c.index_in_chunk) for c in candidates])
             cosines = vectors @ self.index.embedder.encode_query(question.text)
         else:
             cosines = np.zeros(0)
@@ -427,7 +399,7 @@ def default_index(index_dir: str | Path | None = None) -> Index:
 
 
 def answerer_for(index: Index | None = None) -> QA:
-    """The shared :class:`QA` of ``index`` (its sentence-vector cache lives as long as the index)."""
+    """The shared :class:`QA` of ``index`` (one per index, as long as the index lives)."""
     index = index if index is not None else default_index()
     with _answerers_lock:
         qa = _answerers.get(index)

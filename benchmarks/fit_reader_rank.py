@@ -53,7 +53,6 @@ from rag.qa.rerank import (  # noqa: E402
     question_overlap,
     rerank_rows,
     sentence_window,
-    span_kinds,
     spans_within,
 )
 from rag.reader import HitReader  # noqa: E402
@@ -93,7 +92,6 @@ def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label
                         "margin": span.score,
                         "overlap": question_overlap(text, stems),
                         "em": exact_match(text, references),
-                        "kinds": sorted(span_kinds(candidate, span.start, span.end)),
                         "f1": f1_score(text, references),
                     }
                 )
@@ -111,7 +109,6 @@ def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label
             {
                 "id": question.question_id,
                 "confidence": ranking.confidence,
-                "expected": list(ranking.question.expected_phrases),
                 "sentences": sentences,
             }
         )

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from rag.qa.phrases import find_phrases
 from rag.qa.reader import ReaderSpan
 from rag.qa.sentences import Candidate
 from rag.qa.text import words
@@ -62,13 +61,6 @@ def question_overlap(text: str, question_stems: frozenset[str]) -> float:
     if not content:
         return 1.0 if text.strip() else 0.0
     return sum(stem in question_stems for stem in content) / len(content)
-
-
-def span_kinds(candidate: Candidate, start: int, end: int) -> frozenset[str]:
-    """Kinds of the typed phrases (``rag.qa.phrases``) of ``candidate``'s sentence that overlap
-    the article span ``[start, end)``: what kind of thing the span names (a date, a name, ...)."""
-    first, last = start - candidate.span.start, end - candidate.span.start
-    return frozenset(phrase.kind for phrase in find_phrases(candidate.text) if phrase.start < last and first < phrase.end)
 
 
 def sentence_window(candidate: Candidate, number: int) -> Hit:

@@ -78,7 +78,7 @@ def targets(indexing: dict | None, query: dict | None, coldstart: dict | None) -
             if "rebuild_embedded" in option:
                 embedded, seconds = option["rebuild_embedded"], option["rebuild_seconds"]
                 rows.append(
-                    f"| Unchanged corpus re-indexed (`build_index` again, same folder) | 0 passages embedded "
+                    f"| Unchanged corpus re-indexed (`build_index` again, same folder) | 0 texts embedded "
                     f"| {embedded} embedded, {seconds} s (chunking and BM25 are redone) | {verdict(embedded == 0)} |"
                 )
     if query:
@@ -174,12 +174,13 @@ def query_table(result: dict) -> list[str]:
     lines += [
         "Corpora: `seeds` (the repository's seed pages), `3k` (every paragraph of SQuAD dev part A and "
         "the train subset), `100k` (synthetic, from the one-chunk paragraphs of `3k`: variant 0 is the "
-        "paragraph with its real vector, variant j rotates its sentences, marks each with `(variant j)` so "
-        "no two passages share a sentence, retitles it and adds Gaussian noise to its real vector, cosine "
+        "paragraph with its real sentence vectors, variant j rotates its sentences, marks each with `(variant j)` so "
+        "no two passages share a sentence, retitles it and adds Gaussian noise to each real sentence vector, cosine "
         "about 0.96; see `speed_corpora.py`). Each question is asked "
         "once (distinct SQuAD part-A questions), so no cache helps. `QA(reader=None).ask` is the sentence-level "
         "answerer (the issue's \"without reader\" target); `rag.ask` is the default, with the span reader re-reading "
-        "the best 4 sentences (other questions than the no-reader column's).",
+        "the best 5 sentences (other questions than the no-reader column's). \"Embedded\" counts sentences "
+        "(the 100k build looks its vectors up instead of embedding them).",
         "",
         "| Corpus | chunks | dense index | load s | RSS after load MB | `index.search` p50 / p95 ms "
         "| no-reader ask p50 / p95 ms | `rag.ask` (reader) p50 / p95 ms | peak RSS MB |",
@@ -232,17 +233,18 @@ def render(command: str) -> str:
 NOTES = [
     "### Where the remaining time goes (profiled 2026-11-24)",
     "",
-    "- `rag.ask`: about 80 % of it is the answerer embedding the sentences of the top passages "
-    "(about 20 per question, some 4 ms each on one core; two run at once), on the fly and cached "
-    "per sentence. Search itself is about 5 ms at every size. Embedding those sentences at indexing "
-    "time (stored as float16 and memory-mapped) would take it to about search time; batching them "
-    "was measured no faster. At the seed corpus most sentences are cached after a few questions.",
+    "- `rag.ask` without the reader: since 2026-11-24 (index format 2) every sentence is embedded once "
+    "at indexing time (float16, memory-mapped) and the answerer reads the vectors of its candidate "
+    "sentences from the index, so a question costs one question embedding, the search and the ranker "
+    "(it was 77 ms p50 at 100k when the answerer embedded about 20 sentences per question on the fly). "
+    "The same vectors give the search its dense signal (a passage's best sentence cosine), so nothing "
+    "is embedded twice; indexing embeds the ~4.8k sentences of part A in the time the 913 paragraphs took.",
     "- Index load at 100k: the chunk table is ids in one JSON object plus offsets in `.npy` arrays, "
     "chunk texts sliced from the article texts (`rag/index/chunkfile.py`; it was 85 MB of JSON lines, "
     "4.8 s quiet); what is left is mostly `articles.jsonl` (80 MB of article text), building the "
     "100k `Chunk` / 500k `Span` objects, the FAISS import and BM25. The vectors are memory-mapped.",
-    "- `rag.ask` with the span reader adds about 60 ms: the reader reads the best 4 sentences with "
-    "their neighbours (4 windows of about 100 word-pieces, int8 ONNX, 1 thread).",
+    "- `rag.ask` with the span reader adds about 75 ms: the reader reads the best 5 sentences with "
+    "their neighbours (5 windows of about 100 word-pieces, int8 ONNX, 1 thread).",
     "",
     "### How the options differ",
     "",

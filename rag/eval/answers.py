@@ -8,8 +8,8 @@ through :class:`rag.QA`, like any user would. Printed (``--json`` too):
 - exact match and F1 of the answer text against the references (SQuAD v1.1 script rules),
   with the same fallback to the best candidate when abstaining;
 - abstention rate (``found=False``) and the same scores over answered questions only;
-- latency p50/p95 of ``QA.ask`` (``--cold`` empties the sentence-vector cache before each
-  question, so repeated paragraphs do not flatter it).
+- latency p50/p95 of ``QA.ask`` (nothing is cached between questions: sentence vectors are
+  read from the index, embedded once at indexing time).
 
 The shipped span reader re-ranks and picks spans as in ``rag.ask``; ``--no-reader`` measures the
 sentence-level answerer alone (``QA(index, reader=None)``).
@@ -168,20 +168,13 @@ def evaluate_answers(
     qa: QA,
     questions: Sequence[SquadQuestion],
     answerable: bool = True,
-    cold: bool = False,
     progress: bool = False,
 ) -> list[QuestionResult]:
-    """Ask every question through ``qa`` and judge the answers.
-
-    Arguments:
-        cold: empty the sentence-vector cache before each question (honest first-ask latency).
-    """
+    """Ask every question through ``qa`` and judge the answers (with each one's latency)."""
     from tqdm import tqdm
 
     results = []
     for question in tqdm(questions, desc="questions", disable=not progress, file=sys.stderr):
-        if cold:
-            qa._vectors = None  # a fresh cache: every sentence is embedded again
         started = time.perf_counter()
         answer = qa.ask(question.question)
         results.append(judge(question, answer, time.perf_counter() - started, answerable))
@@ -220,9 +213,6 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         action="store_true",
         help="index half the paragraphs, ask the other half's questions",
     )
-    parser.add_argument(
-        "--cold", action="store_true", help="empty the sentence-vector cache before each question"
-    )
     readers = parser.add_mutually_exclusive_group()
     readers.add_argument(
         "--no-reader", action="store_true", help="answer at sentence level, without the trained span reader"
@@ -255,7 +245,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     results = evaluate_answers(
-        qa, questions, answerable=not args.unanswerable, cold=args.cold, progress=not args.json
+        qa, questions, answerable=not args.unanswerable, progress=not args.json
     )
     scores = summarize(results)
     setting = "unanswerable (other half indexed)" if args.unanswerable else "whole corpus"
@@ -268,7 +258,6 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "passages": len(articles),
             "k": qa.k,
             "min_score": qa.min_score,
-            "cold": args.cold,
             "reader": qa.reader is not None,
             **scores.to_dict(),
         }
@@ -284,8 +273,5 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     print(f"exact match        {scores.exact_match:.3f}   (answered only: {scores.answered_exact_match:.3f})")
     print(f"F1                 {scores.f1:.3f}   (answered only: {scores.answered_f1:.3f})")
     print(f"abstention rate    {scores.abstention_rate:.3f}")
-    cache = "cold sentence cache" if args.cold else "warm sentence cache"
-    print(
-        f"latency            p50 {scores.latency_p50_ms:.1f} ms, p95 {scores.latency_p95_ms:.1f} ms ({cache})"
-    )
+    print(f"latency            p50 {scores.latency_p50_ms:.1f} ms, p95 {scores.latency_p95_ms:.1f} ms")
     return 0

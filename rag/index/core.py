@@ -278,8 +278,8 @@ class Index:
             keep = [row for row, chunk in enumerate(self.chunks) if chunk.doc_id not in gone]
             for doc_id in present:
                 del self._articles[doc_id]
-            counts = np.diff(self.sentence_offsets)
-            kept_sentences = np.repeat(np.isin(np.arange(len(self.chunks)), keep), counts)
+            kept_chunks = np.array([chunk.doc_id not in gone for chunk in self.chunks], dtype=bool)
+            kept_sentences = np.repeat(kept_chunks, np.diff(self.sentence_offsets))
             self.sentence_vectors = np.asarray(self.sentence_vectors[kept_sentences], dtype=SENTENCE_VECTOR_DTYPE)
             self.chunks = [self.chunks[row] for row in keep]
             self.vectors = self.vectors[keep]
@@ -365,26 +365,23 @@ class Index:
                 chunk_hashes.append(content_hash(passage_text(article, chunk)))
                 texts.extend(article.text[span.start : span.end] for span in chunk.sentences)
         digests = [content_hash(text) for text in texts]
-        indexed = {digest: row for row, digest in enumerate(self.sentence_hashes())} if self.chunks else {}
+        indexed = {digest: row for row, digest in enumerate(self.sentence_hashes())}
         missing = sorted(
             {d: t for d, t in zip(digests, texts, strict=True) if d not in cache and d not in indexed}.items()
         )
-        fresh: dict[str, np.ndarray] = {}
+        known = dict(cache)
         if missing:
             vectors = self.embedder.encode([text for _, text in missing], progress=progress)
-            fresh = {digest: vector for (digest, _), vector in zip(missing, vectors, strict=True)}
+            known.update((digest, vector) for (digest, _), vector in zip(missing, vectors, strict=True))
         self.last_embedded = len(missing)
         sentence_vectors = np.zeros((len(digests), self.dimension), dtype=SENTENCE_VECTOR_DTYPE)
-        reused = [(row, indexed[d]) for row, d in enumerate(digests) if d not in fresh and d not in cache]
-        if reused:
+        for row, digest in enumerate(digests):
+            if digest in known:
+                sentence_vectors[row] = known[digest]
+        reused = [(row, indexed[digest]) for row, digest in enumerate(digests) if digest not in known]
+        if reused:  # already in this index: one gather from the (memory-mapped) vectors
             into, source = np.array(reused, dtype=np.int64).T
             sentence_vectors[into] = self.sentence_vectors[source]
-        for row, digest in enumerate(digests):
-            vector = fresh.get(digest)
-            if vector is None:
-                vector = cache.get(digest)
-            if vector is not None:
-                sentence_vectors[row] = vector
         new_ids = np.arange(self.next_id, self.next_id + len(new_chunks), dtype=np.int64)
         self.next_id += len(new_chunks)
         self.chunks.extend(new_chunks)

@@ -66,6 +66,21 @@ L2 = 1e-3
 MIN_SCORE = 0.3
 
 
+def default_records_path() -> Path:
+    """The records cache for the shipped reader and sentence ranker: a new reader or ranker (whose
+    outputs the records hold) gets new records instead of silently reusing stale ones."""
+    import hashlib
+
+    from rag.qa.model import MODEL_PATH
+    from rag.reader import DEFAULT_MODEL_DIR
+    from rag.reader.export import ONNX_FILE
+
+    digest = hashlib.sha256()
+    for path in (DEFAULT_MODEL_DIR / ONNX_FILE, MODEL_PATH):
+        digest.update(path.read_bytes())
+    return WORK_DIR / f"reader_rank_records-{digest.hexdigest()[:12]}.json"
+
+
 def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str) -> list[dict]:
     """One record per question: the top sentences with ranker logit, label and reader spans."""
     records = []
@@ -174,8 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=3000, help="answerable train questions")
     parser.add_argument("--unanswerable", type=int, default=1500, help="train questions asked of the other half")
     parser.add_argument("--out", type=Path, default=RERANK_PATH)
-    parser.add_argument("--records", type=Path, default=WORK_DIR / "reader_rank_records.json")
+    parser.add_argument("--records", type=Path, default=None,
+                        help="records cache (default: benchmarks/.cache/calibrate, named by reader and ranker)")
     args = parser.parse_args(argv)
+    args.records = args.records or default_records_path()
     if not TRAIN_FILE.is_file():
         print(f"missing {TRAIN_FILE}: this script needs ../shared/train (SQuAD v1.1)", file=sys.stderr)
         return 2

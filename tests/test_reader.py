@@ -11,7 +11,7 @@ from rag.reader import ReaderModelMissingError, ReaderSettings, SpanReader
 from rag.reader.decode import best_span, best_spans
 from rag.reader.features import NO_ANSWER_POSITION, WindowSettings, answer_positions
 from rag.reader.squad import exact_match, f1_score, normalize_answer
-from rag.reader.train import length_bucketed_batches
+from rag.reader.train import grouped_batches, length_bucketed_batches, load_pairs, shared_span_loss
 
 # window of 6 tokens: [CLS] q [SEP] "Ri"(0,2) "Yong"(3,7) [SEP]
 OFFSETS = np.array([[-1, -1], [-1, -1], [-1, -1], [0, 2], [3, 7], [-1, -1]])
@@ -98,6 +98,67 @@ def test_bucketed_batches_cover_every_row_once():
     assert sorted(np.concatenate(batches).tolist()) == list(range(7))
     again = length_bucketed_batches(lengths, batch_size=2, bucket_batches=2, epochs=1, seed=1)
     assert [batch.tolist() for batch in batches] == [batch.tolist() for batch in again]
+
+
+def test_load_pairs_splits_answers_and_no_answer_windows(tmp_path: Path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(
+        '{"question": "Who won?", "context": "It rained all day.", "answer_start": -1, "answer_text": ""}\n'
+        "\n"
+        '{"group": "q1", "question": "Who won?", "context": "Ada won the race.", "answer_start": 0, '
+        '"answer_text": "Ada"}\n',
+        encoding="utf-8",
+    )
+    pairs = load_pairs(path)
+    assert [(e.question, e.context[e.answer_start : e.answer_start + len(e.answer_text)]) for e in pairs.examples] == [
+        ("Who won?", "Ada")
+    ]
+    assert pairs.negatives == [("Who won?", "It rained all day.")]
+    assert pairs.groups == ["q1", "Who won?"]  # examples first, then negatives; no group: the question
+
+
+def test_grouped_batches_keep_groups_whole_and_cover_every_row():
+    groups = [0, 0, 1, 2, 2, 2, 3, 1, 4]
+    batches = grouped_batches(groups, batch_size=3, epochs=2, seed=5)
+    epoch_rows = sorted(int(row) for batch in batches for row in batch)
+    assert epoch_rows == sorted(list(range(len(groups))) * 2)
+    for batch in batches:
+        for group in {groups[row] for row in batch}:
+            assert sum(groups[row] == group for row in batch) == groups.count(group)
+    assert sum(len(batch) < 3 for batch in batches) <= 2  # only an epoch's last batch may be short
+
+
+def test_shared_span_loss_prefers_the_gold_window_and_skips_unanswered_groups():
+    torch = pytest.importorskip("torch")
+    context = torch.tensor([[False, True, True, True]] * 3)
+    starts = torch.tensor([2, 0, 0])  # window 0 holds the answer at token 2; windows 1, 2 do not
+    ends = torch.tensor([3, 0, 0])
+    groups = torch.tensor([7, 7, 9])  # group 9 has no answer: no shared term for it
+    start_good, end_good = torch.full((3, 4), -9.0), torch.full((3, 4), -9.0)
+    start_good[0, 2] = end_good[0, 3] = 9.0
+    start_good[2, 1] = 20.0  # group 9's scores do not enter group 7's softmax
+    start_bad = start_good.clone()
+    start_bad[1, 1] = 12.0  # a window without the answer outscores the gold start
+    loss_good = shared_span_loss(start_good, end_good, starts, ends, context, groups)
+    loss_bad = shared_span_loss(start_bad, end_good, starts, ends, context, groups)
+    assert float(loss_good) < 0.01 < float(loss_bad)
+    no_answers = torch.zeros(3, dtype=torch.long)
+    assert shared_span_loss(start_good, end_good, no_answers, no_answers, context, groups) is None
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"question": "Q?", "context": "Ada won.", "answer_start": 4, "answer_text": "Ada"}', "answer_text is not at answer_start"),
+        ('{"question": "Q?", "context": "Ada won."}', "not a training pair"),
+        ("not json", "not a training pair"),
+    ],
+)
+def test_load_pairs_names_the_bad_line(tmp_path: Path, line: str, message: str):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"question": "Q?", "context": "C.", "answer_start": -1, "answer_text": ""}\n' + line + "\n")
+    with pytest.raises(ValueError, match=rf"pairs.jsonl:2: {message}"):
+        load_pairs(path)
 
 
 @pytest.mark.parametrize(

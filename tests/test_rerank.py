@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +110,23 @@ def test_shipped_rerank_model_reads_and_a_damaged_copy_is_refused(tmp_path: Path
         read_rerank_model(copy)
     with pytest.raises(FileNotFoundError, match="fit_reader_rank.py"):
         read_rerank_model(tmp_path / "missing.json")
+
+
+def test_read_count_skips_sentences_far_below_the_best_and_round_trips(tmp_path: Path):
+    model = replace(shipped_rerank_model(), depth=4, max_logit_gap=3.0)
+    assert model.read_count(np.array([5.0, 4.0, 2.5, 1.9, 1.8])) == 3  # 1.9 is 3.1 below; the 5th is past depth
+    assert model.read_count(np.array([5.0, -9.0])) == 1
+    assert model.read_count(np.array([])) == 0
+    assert replace(model, max_logit_gap=math.inf).read_count(np.array([5.0, -50.0, -90.0])) == 3
+    path = tmp_path / "rerank.json"
+    model.save(path)
+    assert read_rerank_model(path).max_logit_gap == 3.0
+    unlimited = replace(model, max_logit_gap=math.inf)
+    unlimited.save(path)
+    assert json.loads(path.read_text())["max_logit_gap"] is None
+    assert math.isinf(read_rerank_model(path).max_logit_gap)
+    data = json.loads(path.read_text())
+    data["max_logit_gap"] = -1.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="fit_reader_rank.py"):
+        read_rerank_model(path)

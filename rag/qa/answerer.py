@@ -232,14 +232,15 @@ class QA:
         )
 
     def reread(self, ranking: Ranking, question: str | None = None) -> Ranking:
-        """Re-rank the best ``rerank.depth`` sentences of ``ranking`` with the reader (see ``rag.qa.rerank``).
+        """Re-rank the ranker's best sentences of ``ranking`` with the reader (see ``rag.qa.rerank``):
+        at most ``rerank.depth``, those within ``rerank.max_logit_gap`` of the best.
 
         ``question`` is what the reader is asked (default: the ranked question); for a follow-up,
         the question with its pronoun replaced reads better than one with names appended.
         """
         if self.reader is None or self.rerank is None or not ranking.candidates:
             return ranking
-        positions = ranking.order[: self.rerank.depth]
+        positions = ranking.order[: self.rerank.read_count(ranking.logits[ranking.order[: self.rerank.depth]])]
         candidates = [ranking.candidates[position] for position in positions]
         windows = [sentence_window(candidate, number) for number, candidate in enumerate(candidates)]
         spans = self.reader.read(question or ranking.question.text, windows)

@@ -168,7 +168,9 @@ class RerankModel:
     """Fitted numbers of the re-ranker.
 
     Attributes:
-        depth: sentences read per question (the ranker's best ``depth``).
+        depth: at most this many sentences are read per question (the ranker's best ``depth``).
+        max_logit_gap: of those, only the ones whose ranker logit is within this of the best one's
+            are read (the re-ranker could not lift the others; ``inf``: read all ``depth``).
         overlap_penalty: how much a span's question-word share costs when picking the span.
         weights: one weight per :data:`RERANK_FEATURES` (a sentence's score is ``weights · row``).
         confidence_weights, confidence_bias: logistic model over :data:`CONFIDENCE_INPUTS`.
@@ -183,6 +185,14 @@ class RerankModel:
     confidence_bias: float
     min_score: float
     info: dict[str, Any]
+    max_logit_gap: float = math.inf
+
+    def read_count(self, best_logits: np.ndarray) -> int:
+        """How many of the ranker's best sentences to read (``best_logits``: theirs, best first)."""
+        best_logits = best_logits[: self.depth]
+        if not len(best_logits):
+            return 0
+        return max(1, int(np.sum(best_logits >= best_logits[0] - self.max_logit_gap)))
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         return rows @ self.weights
@@ -195,6 +205,7 @@ class RerankModel:
         return {
             "format": RERANK_FORMAT,
             "depth": self.depth,
+            "max_logit_gap": None if math.isinf(self.max_logit_gap) else self.max_logit_gap,
             "overlap_penalty": self.overlap_penalty,
             "features": list(RERANK_FEATURES),
             "weights": [round(float(value), 6) for value in self.weights],
@@ -227,6 +238,7 @@ def read_rerank_model(path: str | Path) -> RerankModel:
             raise ValueError("its feature names differ from this code's")
         model = RerankModel(
             depth=int(data["depth"]),
+            max_logit_gap=math.inf if data.get("max_logit_gap") is None else float(data["max_logit_gap"]),
             overlap_penalty=float(data["overlap_penalty"]),
             weights=np.asarray(data["weights"], dtype=np.float64),
             confidence_weights=np.asarray(data["confidence_weights"], dtype=np.float64),
@@ -234,7 +246,7 @@ def read_rerank_model(path: str | Path) -> RerankModel:
             min_score=float(data["min_score"]),
             info=dict(data.get("info", {})),
         )
-        if model.depth < 1 or model.weights.shape != (len(RERANK_FEATURES),):
+        if model.depth < 1 or not model.max_logit_gap >= 0 or model.weights.shape != (len(RERANK_FEATURES),):
             raise ValueError("depth or weights out of shape")
         if model.confidence_weights.shape != (len(CONFIDENCE_INPUTS),):
             raise ValueError("confidence weights out of shape")

@@ -244,8 +244,10 @@ NOTES = [
     "chunk texts sliced from the article texts (`rag/index/chunkfile.py`; it was 85 MB of JSON lines, "
     "4.8 s quiet); what is left is mostly `articles.jsonl` (80 MB of article text), building the "
     "100k `Chunk` / 500k `Span` objects, the FAISS import and BM25. The vectors are memory-mapped.",
-    "- `rag.ask` with the span reader adds about 75 ms: the reader reads the best 5 sentences with "
-    "their neighbours (5 windows of about 100 word-pieces, int8 ONNX, 1 thread).",
+    "- `rag.ask` with the span reader adds 50 to 130 ms: the reader reads 1 to 7 of the best sentences with "
+    "their neighbours (windows of about 100 word-pieces, int8 ONNX, 1 thread), more when the ranker is unsure: "
+    "on `seeds` (part-A questions the seed articles cannot answer) and at 100k (each paragraph has near-copies) "
+    "it reads most of the 7, on `3k` few.",
     "",
     "### How the options differ",
     "",

@@ -23,6 +23,7 @@ from rag.index import (
     store,
 )
 from rag.index.sparse import SparseIndex
+from rag.index.texts import content_hash
 from rag.types import Article
 
 CATS = Article(doc_id="cats", title="Cats", text="The cat sat on the warm mat.")
@@ -63,6 +64,7 @@ def assert_consistent(index) -> None:  # type: ignore[no-untyped-def]
     if texts and isinstance(index.embedder, HashingEmbedder):
         expected = HashingEmbedder(dimension=index.dimension).encode(texts)
         np.testing.assert_allclose(np.asarray(index.sentence_vectors, dtype=np.float32), expected, atol=2e-3)
+    assert index.sentence_hashes() == [content_hash(text) for text in texts]  # the kept hashes are current
 
 
 # -- ranking -----------------------------------------------------------------------------
@@ -283,6 +285,18 @@ def test_rebuilding_unchanged_corpus_embeds_nothing(tmp_path, embedder):
     assert report.embedded == again.last_embedded == 2 and embedder.encoded == 6
     grown = build_index([*CORPUS, WEATHER], tmp_path / "index", embedder=embedder)
     assert grown.last_embedded == 0 and embedder.encoded == 6
+
+
+def test_sentences_already_indexed_are_reused_after_removals(tmp_path, embedder):
+    index = build_index(CORPUS, tmp_path / "index", embedder=embedder)
+    copy = Article(doc_id="cats-copy", title="Cats again", text=CATS.text)
+    assert index.add([copy]).embedded == 0  # its one sentence is indexed already
+    assert index.remove(["cats", "dogs"]) == ["cats", "dogs"]  # rows move: the kept hashes must follow
+    assert_consistent(index)
+    second = Article(doc_id="markets-copy", title="Markets again", text=MARKETS.text + " " + WEATHER.text)
+    assert index.add([second]).embedded == 2 and embedder.encoded == 6  # only the weather sentences
+    assert_consistent(index)
+    assert_consistent(load_index(tmp_path / "index", embedder=embedder))
 
 
 # -- the real model ----------------------------------------------------------------------

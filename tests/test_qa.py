@@ -319,15 +319,15 @@ def test_a_reader_picks_the_span_inside_the_chosen_sentence(seed_index):
 
 
 def test_reader_can_be_switched_off_and_a_missing_model_falls_back(seed_index, monkeypatch, tmp_path, caplog):
-    import rag.qa.answerer as answerer
+    import rag.qa.defaults as defaults
     import rag.reader
     from rag.reader import SpanReader
 
     monkeypatch.setenv("RAG_READER", "off")
     assert rag.QA(seed_index).reader is None
     monkeypatch.delenv("RAG_READER")
-    monkeypatch.setattr(answerer, "_shipped_reader", None)
-    monkeypatch.setattr(answerer, "_reader_problem", None)
+    monkeypatch.setattr(defaults, "_shipped_reader", None)
+    monkeypatch.setattr(defaults, "_reader_problem", None)
     monkeypatch.setattr(rag.reader, "get_reader", lambda: SpanReader(tmp_path / "nowhere"))
     with caplog.at_level("WARNING"):
         qa = rag.QA(seed_index)

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from rag.reader import ReaderModelMissingError, ReaderSettings, SpanReader
+from rag.reader.batches import grouped_batches, length_bucketed_batches, load_pairs
 from rag.reader.decode import best_span, best_spans
 from rag.reader.features import NO_ANSWER_POSITION, WindowSettings, answer_positions
+from rag.reader.loss import shared_span_loss
 from rag.reader.squad import exact_match, f1_score, normalize_answer
-from rag.reader.train import grouped_batches, length_bucketed_batches, load_pairs, shared_span_loss
 
 # window of 6 tokens: [CLS] q [SEP] "Ri"(0,2) "Yong"(3,7) [SEP]
 OFFSETS = np.array([[-1, -1], [-1, -1], [-1, -1], [0, 2], [3, 7], [-1, -1]])

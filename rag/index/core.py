@@ -10,11 +10,10 @@ for whole-chunk embeddings, and embedding sentences costs no more than embedding
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,51 +22,19 @@ import numpy as np
 from rag.chunk import ChunkSettings, chunk_article
 from rag.embed import MODEL_DIMENSION, MODEL_NAME, Embedder, get_embedder
 from rag.index import store
-from rag.index.chunkfile import write_chunks
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
 from rag.index.fusion import FusionSettings, Signal, fuse
 from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
+from rag.index.texts import content_hash, passage_text, sentence_text
+from rag.index.vectors import SENTENCE_VECTOR_DTYPE, best_per_chunk, chunk_means, embed_new
 from rag.ingest import Source, load_articles
 from rag.ingest.clean import scrub
-from rag.types import Article, Chunk, Hit, Span
+from rag.types import Article, Chunk, Hit
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_K = 5
 MAX_K = 100
-#: Sentence vectors are stored in half precision (cosines change by about 1e-3; 100k chunks'
-#: half a million sentences take 370 MB on disk, memory-mapped, instead of 740 MB).
-SENTENCE_VECTOR_DTYPE = np.float16
-SENTENCE_VECTORS_FILE = "sentence_embeddings.npy"
-
-
-def passage_text(article: Article, chunk: Chunk) -> str:
-    """What gets BM25-indexed (and hashed): the headline gives every chunk its topic."""
-    return f"{article.title}\n{chunk.text}" if article.title else chunk.text
-
-
-def sentence_text(article: Article, sentence: Span) -> str:
-    """What the sentence-level BM25 indexes: the headline and one sentence."""
-    text = article.text[sentence.start : sentence.end]
-    return f"{article.title}\n{text}" if article.title else text
-
-
-def unit_vectors(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (all-zero rows stay zero)."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-
-
-def chunk_means(sentence_vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
-    """Per chunk, the unit-length mean of its ``counts[i]`` consecutive sentence vectors."""
-    if not len(counts):
-        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return unit_vectors(np.add.reduceat(np.asarray(sentence_vectors, dtype=np.float32), starts, axis=0))
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 @dataclass
@@ -121,6 +88,7 @@ class Index:
         self.last_embedded = 0
         self._row_of_id: dict[int, int] = {}
         self._row_of_chunk: dict[str, int] = {}
+        self._sentence_digests: list[str] | None = None  # see sentence_hashes
         self._lock = threading.RLock()
         self.snapshot: str | None = None  # the snapshot folder this object reflects
         #: Bumped whenever the contents change (add, remove, reload): caches of derived data key on it.
@@ -205,28 +173,15 @@ class Index:
             signals["sentence_bm25"] = self._best_sentence_bm25(question, rows)
         return rows, signals
 
-    def _sentence_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sentence rows of chunk ``rows``, concatenated, and where each chunk's group starts."""
-        starts, ends = self.sentence_offsets[rows], self.sentence_offsets[rows + 1]
-        lengths = ends - starts  # every chunk holds at least one sentence
-        group_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        gathered = np.repeat(starts - group_starts, lengths) + np.arange(int(lengths.sum()))
-        return gathered, group_starts
-
     def _best_sentence_bm25(self, question: str, rows: np.ndarray) -> np.ndarray:
         """Per chunk row, the highest BM25 of one of its sentences."""
-        if not len(rows):
-            return np.zeros(0, dtype=np.float32)
-        gathered, group_starts = self._sentence_rows(rows)
-        return np.maximum.reduceat(self.sentence_sparse.scores(question)[gathered], group_starts).astype(np.float32)
+        return best_per_chunk(self.sentence_offsets, rows, lambda gathered: self.sentence_sparse.scores(question)[gathered])
 
     def _best_sentence_cosine(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Per chunk row, the highest cosine of one of its sentences to ``query`` (max-sim)."""
-        if not len(rows):
-            return np.zeros(0, dtype=np.float32)
-        gathered, group_starts = self._sentence_rows(rows)
-        cosines = self.sentence_vectors[gathered].astype(np.float32) @ query
-        return np.maximum.reduceat(cosines, group_starts).astype(np.float32)
+        return best_per_chunk(
+            self.sentence_offsets, rows, lambda gathered: self.sentence_vectors[gathered].astype(np.float32) @ query
+        )
 
     def sentence_vectors_of(self, sentences: Sequence[tuple[str, int]]) -> np.ndarray:
         """Float32 unit vectors of ``sentences``, each given as (chunk id, position in the chunk).
@@ -281,6 +236,7 @@ class Index:
             kept_chunks = np.array([chunk.doc_id not in gone for chunk in self.chunks], dtype=bool)
             kept_sentences = np.repeat(kept_chunks, np.diff(self.sentence_offsets))
             self.sentence_vectors = np.asarray(self.sentence_vectors[kept_sentences], dtype=SENTENCE_VECTOR_DTYPE)
+            self._sentence_digests = None
             self.chunks = [self.chunks[row] for row in keep]
             self.vectors = self.vectors[keep]
             self.ids = self.ids[keep]
@@ -289,42 +245,11 @@ class Index:
             self.save()
             return present
 
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the writer lock for a whole read-modify-write, starting from the live snapshot.
+    def _writing(self) -> AbstractContextManager[None]:
+        """The writer lock for a whole read-modify-write (see ``rag.index.snapshot.writing``)."""
+        from rag.index.snapshot import writing
 
-        Another process may have saved since this object was loaded; its changes are read
-        in first, so two writers never overwrite each other's articles. When the write fails
-        (disk full, interrupted), this object goes back to the snapshot still on disk.
-        """
-        if self.index_dir is None:
-            with self._lock:
-                yield
-            return
-        with self._lock, store.writer_lock(self.index_dir):
-            live = store.live_snapshot_name(self.index_dir)
-            if live is not None and live != self.snapshot:
-                self._adopt_live_snapshot()
-            try:
-                yield
-            except BaseException:
-                if live is not None and store.live_snapshot_name(self.index_dir) == live:
-                    try:
-                        self._adopt_live_snapshot()
-                    except Exception:  # the original error matters more
-                        logger.exception("could not reload %s after a failed write", self.index_dir)
-                raise
-
-    def _adopt_live_snapshot(self) -> None:
-        """Replace this object's contents with the live snapshot on disk."""
-        from rag.index import load_index  # the loader lives above this module
-
-        assert self.index_dir is not None
-        fresh = load_index(self.index_dir, embedder=self._embedder, chunk_settings=self.chunk_settings)
-        for name, value in vars(fresh).items():
-            if name not in ("_lock", "_embedder", "last_embedded", "version"):
-                setattr(self, name, value)
-        self.version += 1
+        return writing(self)
 
     def _record_sources(self, sources: Iterable[Source] | Source) -> None:
         if isinstance(sources, (str, Path, Article)):
@@ -336,12 +261,15 @@ class Index:
                     self.sources.append(resolved)
 
     def sentence_hashes(self) -> list[str]:
-        """Content hash of every sentence row's text (the embedding cache's keys)."""
-        return [
-            content_hash(self._articles[chunk.doc_id].text[span.start : span.end])
-            for chunk in self.chunks
-            for span in chunk.sentences
-        ]
+        """Content hash of every sentence row's text (the embedding cache's keys), computed once
+        and kept up to date by ``add`` (an add no longer re-hashes what is indexed)."""
+        if self._sentence_digests is None:
+            self._sentence_digests = [
+                content_hash(self._articles[chunk.doc_id].text[span.start : span.end])
+                for chunk in self.chunks
+                for span in chunk.sentences
+            ]
+        return self._sentence_digests
 
     def known_sentence_vectors(self) -> dict[str, np.ndarray]:
         """Sentence vectors by content hash of the sentence text (to reuse when rebuilding)."""
@@ -365,28 +293,22 @@ class Index:
                 chunk_hashes.append(content_hash(passage_text(article, chunk)))
                 texts.extend(article.text[span.start : span.end] for span in chunk.sentences)
         digests = [content_hash(text) for text in texts]
-        indexed = {digest: row for row, digest in enumerate(self.sentence_hashes())}
-        missing = sorted(
-            {d: t for d, t in zip(digests, texts, strict=True) if d not in cache and d not in indexed}.items()
+        indexed_digests = self.sentence_hashes()
+        sentence_vectors, self.last_embedded = embed_new(
+            texts,
+            digests,
+            lambda missing: self.embedder.encode(missing, progress=progress),
+            self.dimension,
+            cache,
+            {digest: row for row, digest in enumerate(indexed_digests)},
+            self.sentence_vectors,
         )
-        known = dict(cache)
-        if missing:
-            vectors = self.embedder.encode([text for _, text in missing], progress=progress)
-            known.update((digest, vector) for (digest, _), vector in zip(missing, vectors, strict=True))
-        self.last_embedded = len(missing)
-        sentence_vectors = np.zeros((len(digests), self.dimension), dtype=SENTENCE_VECTOR_DTYPE)
-        for row, digest in enumerate(digests):
-            if digest in known:
-                sentence_vectors[row] = known[digest]
-        reused = [(row, indexed[digest]) for row, digest in enumerate(digests) if digest not in known]
-        if reused:  # already in this index: one gather from the (memory-mapped) vectors
-            into, source = np.array(reused, dtype=np.int64).T
-            sentence_vectors[into] = self.sentence_vectors[source]
         new_ids = np.arange(self.next_id, self.next_id + len(new_chunks), dtype=np.int64)
         self.next_id += len(new_chunks)
         self.chunks.extend(new_chunks)
         self.hashes.extend(chunk_hashes)
         self.sentence_vectors = np.concatenate([np.asarray(self.sentence_vectors), sentence_vectors])
+        self._sentence_digests = indexed_digests + digests
         self.vectors = np.ascontiguousarray(
             np.concatenate([self.vectors, chunk_means(sentence_vectors, [len(c.sentences) for c in new_chunks])])
         )
@@ -414,39 +336,16 @@ class Index:
     # -- persistence -----------------------------------------------------------------------
 
     def manifest(self) -> dict[str, object]:
-        return {
-            "format_version": store.FORMAT_VERSION,
-            # The backend is recorded so vectors of another backend are never reused as a cache.
-            "model": {"name": self.model_name, "dimension": self.dimension, "backend": self.embedder.backend},
-            "chunking": self.chunk_settings.to_dict(),
-            "fusion": self.fusion.to_dict(),
-            "sparse": self.sparse.settings.to_dict(),
-            "dense": {
-                "kind": self.dense.kind,
-                "approximate_above": self.dense.approximate_above,
-                "embedded": "sentences (float16); chunk signal = best sentence cosine, FAISS = chunk mean",
-            },
-            "counts": {"articles": len(self._articles), "chunks": len(self.chunks)},
-            "next_id": self.next_id,
-            "sources": self.sources,
-            "articles": {doc_id: content_hash(a.text) for doc_id, a in self._articles.items()},
-        }
+        """What this index's ``manifest.json`` records (see ``rag.index.snapshot.manifest``)."""
+        from rag.index.snapshot import manifest
+
+        return manifest(self)
 
     def save(self) -> None:
         """Write a new snapshot (no-op for an in-memory index)."""
         if self.index_dir is None:
             return
-
-        def write(folder: Path) -> None:
-            store.write_jsonl(folder / "articles.jsonl", (a.to_dict() for a in self._articles.values()))
-            write_chunks(folder, self.chunks, self.hashes)
-            np.save(folder / "embeddings.npy", self.vectors, allow_pickle=False)
-            np.save(folder / SENTENCE_VECTORS_FILE, self.sentence_vectors, allow_pickle=False)
-            np.save(folder / "ids.npy", self.ids, allow_pickle=False)
-            self.dense.save(folder)
-            self.sparse.save(folder)
-            self.sentence_sparse.save(folder)
-            store.write_json(folder / "manifest.json", self.manifest())
+        from rag.index.snapshot import write_files
 
         with self._lock, store.writer_lock(self.index_dir):
-            self.snapshot = store.write_snapshot(self.index_dir, write).name
+            self.snapshot = store.write_snapshot(self.index_dir, lambda folder: write_files(self, folder)).name

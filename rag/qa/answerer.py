@@ -3,36 +3,33 @@
 One straight line per question: check it, resolve a follow-up against the history, search
 the hybrid index, rank the sentences of the top passages (``features`` + ``model``), score
 confidence (``calibration``), with a plugged-in ``reader`` re-rank the best few sentences by
-what it reads in them (``rerank``), pick the answer span in the best sentence (the reader's, or
-``spans``), cite it (``citations``).
+what it reads in them (``rerank``), pick the answer span in each sentence (the reader's, or
+``spans``) and cite it (``compose``, ``citations``). ``defaults`` loads the default index and
+the shipped reader.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 
-from rag.config import default_index_dir, seeds_dir
-from rag.index import Index, IndexNotFoundError, build_index, load_index
+from rag.index import Index
 from rag.index.core import MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
-from rag.qa.citations import cite, find_in_sentence
+from rag.qa.compose import Ranking, compose_answers
+from rag.qa.defaults import READER_ENV, SHIPPED_READER, default_index, shipped_reader
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
 from rag.qa.model import QAModel, shipped_model, sigmoid
 from rag.qa.questions import Question, analyze, problem_with
 from rag.qa.reader import Reader
 from rag.qa.rerank import (
-    SPANS_PER_WINDOW,
     RerankModel,
     best_inside,
     confidence_row,
@@ -41,60 +38,21 @@ from rag.qa.rerank import (
     shipped_rerank_model,
 )
 from rag.qa.sentences import Candidate, ChunkLookup, candidate_sentences
-from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates, span_features
-from rag.qa.text import words
+from rag.qa.spans import SPAN_FEATURE_NAMES
 from rag.qa.weights import TermWeights
-from rag.types import Answer, Citation, Hit, Span
+from rag.types import Answer, Hit
 
-log = logging.getLogger(__name__)
+__all__ = ["QA", "READER_ENV", "SHIPPED_READER", "Ranking", "answerer_for", "ask", "check_k", "default_index"]
 
 DEFAULT_K = 5
-#: ``QA(reader=SHIPPED_READER)`` (the default): the span reader shipped in ``rag/reader/model``,
-#: or none (sentence-level answers, with a warning) when its files are missing.
-SHIPPED_READER = "shipped"
-#: Set to ``0``/``off`` to answer without the shipped reader by default (faster, shorter-lived).
-READER_ENV = "RAG_READER"
 #: Other distinct answers returned with each answer, at most.
 DEFAULT_MAX_ALTERNATIVES = 3
-#: Extra citations of other sentences that hold the same answer text, at most.
-MAX_SUPPORTING_CITATIONS = 2
-#: Ranked sentences searched for supporting citations.
-SUPPORT_DEPTH = 8
 
 NOT_FOUND_MESSAGE = (
     "The articles do not seem to answer this (best candidate scored {score:.2f}, "
     "below the threshold {threshold:.2f})."
 )
 EMPTY_INDEX_MESSAGE = "The index holds no articles yet: add some with `rag index PATH`."
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Every candidate sentence of one question, with features and scores (for inspection).
-
-    Attributes:
-        question: the analysed (follow-up resolved) question.
-        hits: the retrieved passages, best first.
-        candidates, views: candidate sentences, in passage order.
-        features: the sentence feature matrix (``rag.qa.features.FEATURE_NAMES`` columns).
-        logits: the ranker's logit per candidate.
-        order: candidate indices, best first.
-        confidence: calibrated probability that the best candidate holds the answer.
-        shares: each candidate's weight relative to the best (1.0), for the alternatives' scores.
-        reader_spans: answer span chosen by the reader, by candidate index (re-ranked ones only).
-    """
-
-    question: Question
-    hits: tuple[Hit, ...]
-    candidates: tuple[Candidate, ...]
-    views: tuple[SentenceView, ...]
-    features: np.ndarray
-    logits: np.ndarray
-    order: np.ndarray
-    confidence_inputs: np.ndarray
-    confidence: float
-    shares: np.ndarray
-    reader_spans: dict[int, Span]
 
 
 class QA:
@@ -189,7 +147,7 @@ class QA:
             return _not_found(question, EMPTY_INDEX_MESSAGE)
         if self.reader is not None:
             ranking = self.reread(ranking, followup.rewrite(question, turns))
-        answers = self._answers(question, ranking)
+        answers = compose_answers(question, ranking, self.model.spans, self.max_alternatives)
         best = answers[0]
         if ranking.confidence < self.min_score:
             message = NOT_FOUND_MESSAGE.format(score=ranking.confidence, threshold=self.min_score)
@@ -284,90 +242,6 @@ class QA:
         )
         return candidates, views, features, unseen
 
-    # -- building answers ------------------------------------------------------------------
-
-    def _answers(self, question: str, ranking: Ranking) -> list[Answer]:
-        """The best answer, then up to ``max_alternatives`` distinct others, best first."""
-        shares = ranking.shares
-        answers: list[Answer] = []
-        seen_texts: set[str] = set()
-        for position in ranking.order:
-            if len(answers) > self.max_alternatives:
-                break
-            candidate = ranking.candidates[position]
-            span = ranking.reader_spans.get(int(position)) or self._span(
-                ranking.question, candidate, ranking.views[position]
-            )
-            text = candidate.article.text[span.start : span.end]
-            key = " ".join(text.lower().split())
-            if key in seen_texts:
-                continue
-            seen_texts.add(key)
-            citations = [cite(candidate, span)]
-            if not answers:
-                citations += self._supporting(ranking, position, text)
-            answers.append(
-                Answer(
-                    question=question,
-                    found=True,
-                    text=text,
-                    sentence=candidate.text,
-                    score=ranking.confidence * float(shares[position]),
-                    citations=tuple(citations),
-                )
-            )
-        return answers
-
-    def _span(self, question: Question, candidate: Candidate, view: SentenceView) -> Span:
-        """Article offsets of the answer inside ``candidate``'s sentence (the span scorer's pick)."""
-        options = span_candidates(candidate.text, view, question)
-        if not options:
-            return candidate.span
-        scores = self.model.spans.logits(span_features(candidate.text, view, question, options))
-        best_option = options[int(np.argmax(scores))]
-        return Span(candidate.span.start + best_option.start, candidate.span.start + best_option.end)
-
-    def _supporting(self, ranking: Ranking, chosen: int, text: str) -> list[Citation]:
-        """Citations of other top sentences (other articles first) that hold the same answer text."""
-        if len(words(text)) == 0:
-            return []
-        found: list[Citation] = []
-        quotes = {ranking.candidates[chosen].text}
-        for position in ranking.order[1:SUPPORT_DEPTH]:
-            candidate = ranking.candidates[position]
-            span = find_in_sentence(candidate, text)
-            if span is not None and candidate.text not in quotes:
-                quotes.add(candidate.text)
-                found.append(cite(candidate, span))
-            if len(found) >= MAX_SUPPORTING_CITATIONS:
-                break
-        return found
-
-
-_shipped_reader: Reader | None = None
-_reader_problem: str | None = None
-_reader_lock = threading.Lock()
-
-
-def shipped_reader() -> Reader | None:
-    """The trained span reader shipped with the package, loaded once per process; ``None`` when
-    ``RAG_READER`` is ``0``/``off``/``false`` or its files cannot be loaded (logged once)."""
-    global _shipped_reader, _reader_problem
-    if os.environ.get(READER_ENV, "").strip().lower() in ("0", "off", "false", "no"):
-        return None
-    with _reader_lock:
-        if _shipped_reader is None and _reader_problem is None:
-            from rag.reader import HitReader, ReaderModelMissingError, get_reader
-
-            try:
-                get_reader().warm_up()
-                _shipped_reader = HitReader(spans_per_hit=SPANS_PER_WINDOW)
-            except (ReaderModelMissingError, RuntimeError, OSError) as error:
-                _reader_problem = str(error)
-                log.warning("answering without the span reader: %s", error)
-        return _shipped_reader
-
-
 def check_k(k: object) -> None:
     """Raise ValueError unless ``k`` is an int from 1 to ``MAX_K``."""
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
@@ -378,25 +252,10 @@ def _not_found(question: str, message: str) -> Answer:
     return Answer(question=question, found=False, text="", sentence="", score=0.0, message=message)
 
 
-# -- the default index and rag.ask ---------------------------------------------------------
+# -- rag.ask: one shared QA per index -----------------------------------------------------
 
-_defaults: dict[Path, Index] = {}
-_default_lock = threading.Lock()
 _answerers: weakref.WeakKeyDictionary[Index, QA] = weakref.WeakKeyDictionary()
 _answerers_lock = threading.Lock()
-
-
-def default_index(index_dir: str | Path | None = None) -> Index:
-    """The index at ``index_dir`` (default: ``rag.config.default_index_dir()``), loaded once
-    per process; built from ``seeds/`` when there is none yet."""
-    path = Path(index_dir) if index_dir else default_index_dir()
-    with _default_lock:
-        if path not in _defaults:
-            try:
-                _defaults[path] = load_index(path)
-            except IndexNotFoundError:
-                _defaults[path] = build_index([seeds_dir()], path)
-        return _defaults[path]
 
 
 def answerer_for(index: Index | None = None) -> QA:

@@ -6,6 +6,9 @@ subset, plus BM25-retrieved non-gold paragraphs labelled "no answer" ([CLS]). Lo
 ``--eval-every`` steps, writes a resumable checkpoint every ``--checkpoint-every`` steps, and at
 the end saves the trained weights (fp16 safetensors) under ``<checkpoint-dir>/trained`` and the
 shipped int8 ONNX model, tokenizer and ``training.json`` into ``--output`` (``rag.reader.export``).
+
+Its parts: ``batches`` (labelled windows, ``--pairs`` files, batch orders), ``loss`` (the
+``--shared-norm`` loss), ``closed_eval`` (the periodic part-A check).
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.reader.features import Windows, WindowSettings, answer_positions, configured_tokenizer, make_windows
+from rag.reader.batches import (
+    grouped_batches,
+    length_bucketed_batches,
+    load_pairs,
+    training_windows,
+)
+from rag.reader.closed_eval import closed_eval
+from rag.reader.features import WindowSettings, configured_tokenizer
+from rag.reader.loss import shared_span_loss
 from rag.reader.negatives import bm25_negatives
 from rag.reader.squad import SquadExample, load_squad
 
@@ -69,112 +80,6 @@ class TrainSettings:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
 
 
-def training_windows(
-    tokenizer, examples: Sequence[SquadExample], negatives: Sequence[tuple[str, str]], window: WindowSettings
-) -> tuple[Windows, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """All training windows with their start/end token labels ([CLS] = no answer)."""
-    questions = [example.question for example in examples] + [question for question, _ in negatives]
-    passages = [example.context for example in examples] + [passage for _, passage in negatives]
-    windows = make_windows(tokenizer, questions, passages, window)
-    starts = np.zeros(len(windows), dtype=np.int64)
-    ends = np.zeros(len(windows), dtype=np.int64)
-    for row in range(len(windows)):
-        pair = int(windows.pair_index[row])
-        if pair < len(examples):
-            example = examples[pair]
-            answer_end = example.answer_start + len(example.answer_text)
-            starts[row], ends[row] = answer_positions(windows.context_offsets[row], example.answer_start, answer_end)
-    return windows, starts, ends
-
-
-@dataclass(frozen=True)
-class TrainingPairs:
-    """Pairs read by :func:`load_pairs`: answer-bearing ``examples``, "no answer" ``negatives``, and
-    the group (question id) of each, examples first then negatives, as ``training_windows`` orders them."""
-
-    examples: list[SquadExample]
-    negatives: list[tuple[str, str]]
-    groups: list[str]
-
-
-def load_pairs(path: Path) -> TrainingPairs:
-    """Training pairs from JSON lines ``{"group", "question", "context", "answer_start", "answer_text"}``
-    (as ``benchmarks/reader_windows.py`` writes them): answer-bearing ones as examples, those with
-    ``answer_start`` -1 as (question, passage) "no answer" pairs. ``group`` is optional (default:
-    the question text); the windows of one group share a softmax with ``--shared-norm``.
-
-    Raises:
-        ValueError: naming the line when one is not such an object or its answer is misplaced.
-    """
-    examples: list[tuple[SquadExample, str]] = []
-    negatives: list[tuple[str, str, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            pair = json.loads(line)
-            question, context, start, text = (
-                str(pair["question"]), str(pair["context"]), int(pair["answer_start"]), str(pair["answer_text"])
-            )
-            group = str(pair.get("group", question))
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"{path}:{number}: not a training pair ({error})") from error
-        if start < 0:
-            negatives.append((question, context, group))
-        elif context[start : start + len(text)] != text or not text:
-            raise ValueError(f"{path}:{number}: answer_text is not at answer_start in the context")
-        else:
-            examples.append((SquadExample(f"{path.name}:{number}", question, context, start, text, (text,)), group))
-    return TrainingPairs(
-        examples=[example for example, _ in examples],
-        negatives=[(question, context) for question, context, _ in negatives],
-        groups=[group for _, group in examples] + [group for _, _, group in negatives],
-    )
-
-
-def grouped_batches(groups: Sequence[int], batch_size: int, epochs: int, seed: int) -> list[np.ndarray]:
-    """Batches of window rows that keep each group whole: groups in a seeded random order, packed
-    until a batch holds at least ``batch_size`` rows (a group larger than that is a batch alone)."""
-    generator = np.random.default_rng(seed)
-    members: dict[int, list[int]] = {}
-    for row, group in enumerate(groups):
-        members.setdefault(int(group), []).append(row)
-    keys = np.array(sorted(members))
-    batches: list[np.ndarray] = []
-    for _ in range(epochs):
-        current: list[int] = []
-        for key in generator.permutation(keys):
-            current.extend(members[int(key)])
-            if len(current) >= batch_size:
-                batches.append(np.array(sorted(current)))
-                current = []
-        if current:
-            batches.append(np.array(sorted(current)))
-    return batches
-
-
-def shared_span_loss(start_logits, end_logits, starts, ends, context_mask, groups):  # type: ignore[no-untyped-def]
-    """Shared-normalization loss (Clark & Gardner, 2018): for every group with an answer, one
-    softmax over the context tokens of all its windows, maximizing the gold starts' (and ends')
-    total probability, so span scores become comparable across the windows of one question.
-    Returns ``None`` when no group in the batch has an answer."""
-    import torch
-
-    losses = []
-    for group in torch.unique(groups):
-        rows = groups == group
-        gold_rows = rows & (starts > 0)
-        if not bool(gold_rows.any()):
-            continue
-        for logits, targets in ((start_logits, starts), (end_logits, ends)):
-            scores = logits[rows].masked_fill(~context_mask[rows], float("-inf"))
-            gold = torch.zeros_like(context_mask[rows])
-            positive = torch.nonzero(targets[rows] > 0).flatten()
-            gold[positive, targets[rows][positive]] = True
-            losses.append(torch.logsumexp(scores.flatten(), 0) - torch.logsumexp(scores[gold], 0))
-    return torch.stack(losses).mean() if losses else None
-
-
 def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
     """Freeze the embeddings and the bottom ``layers`` encoder layers (``layers`` < 0: freeze nothing).
 
@@ -187,60 +92,6 @@ def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
     for layer in model.bert.encoder.layer[:layers]:
         for parameter in layer.parameters():
             parameter.requires_grad = False
-
-
-def length_bucketed_batches(lengths: np.ndarray, batch_size: int, bucket_batches: int, epochs: int,
-                            seed: int) -> list[np.ndarray]:
-    """Shuffled batches of window rows; within each group of ``bucket_batches`` batches the rows are
-    sorted by length so a batch pads little. Fixed by ``seed``."""
-    generator = np.random.default_rng(seed)
-    batches: list[np.ndarray] = []
-    for _ in range(epochs):
-        order = generator.permutation(len(lengths))
-        group_size = batch_size * bucket_batches
-        epoch_batches = []
-        for begin in range(0, len(order), group_size):
-            group = order[begin:begin + group_size]
-            group = group[np.argsort(lengths[group], kind="stable")]
-            epoch_batches.extend(np.sort(group[i:i + batch_size]) for i in range(0, len(group), batch_size))
-        batches.extend(epoch_batches[i] for i in generator.permutation(len(epoch_batches)))
-    return batches
-
-
-def closed_eval(model, tokenizer, examples: Sequence[SquadExample], window: WindowSettings, max_answer_tokens: int,
-                batch_size: int = 32) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Closed-setting EM/F1 (gold paragraph given) of ``model`` on ``examples``."""
-    import torch
-
-    from rag.reader.decode import best_span
-    from rag.reader.squad import exact_match, f1_score
-
-    windows = make_windows(tokenizer, [e.question for e in examples], [e.context for e in examples], window)
-    best: dict[int, tuple[float, str]] = {}
-    model.eval()
-    with torch.inference_mode():
-        for begin in range(0, len(windows), batch_size):
-            rows = slice(begin, begin + batch_size)
-            length = int(windows.attention_mask[rows].sum(axis=1).max())
-            output = model(
-                input_ids=torch.from_numpy(windows.input_ids[rows, :length]),
-                attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
-                token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
-            )
-            start_logits = output.start_logits.float().numpy()
-            end_logits = output.end_logits.float().numpy()
-            for offset in range(start_logits.shape[0]):
-                row = begin + offset
-                span = best_span(start_logits[offset], end_logits[offset], windows.context_offsets[row, :length],
-                                 max_answer_tokens, windows.continuation[row, :length])
-                pair = int(windows.pair_index[row])
-                if span is not None and (pair not in best or span.score > best[pair][0]):
-                    best[pair] = (span.score, examples[pair].context[span.start:span.end])
-    model.train()
-    predictions = [best.get(index, (0.0, ""))[1] for index in range(len(examples))]
-    em = sum(exact_match(p, e.answers) for p, e in zip(predictions, examples, strict=True)) / len(examples)
-    f1 = sum(f1_score(p, e.answers) for p, e in zip(predictions, examples, strict=True)) / len(examples)
-    return {"exact_match": 100 * em, "f1": 100 * f1}
 
 
 def train(args: argparse.Namespace) -> dict[str, object]:

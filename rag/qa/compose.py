@@ -1,0 +1,119 @@
+"""Answers from a ranked list of sentences: the answer span in each, distinct texts, citations.
+
+The last step of ``QA.ask``: walk the sentences best first, take the reader's span where it
+read the sentence (else the span scorer's, ``rag.qa.spans``), drop answers whose text was
+already given, and cite the best answer's sentence plus up to two other top sentences that
+hold the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.qa.citations import cite, find_in_sentence
+from rag.qa.features import SentenceView
+from rag.qa.model import Scorer
+from rag.qa.questions import Question
+from rag.qa.sentences import Candidate
+from rag.qa.spans import span_candidates, span_features
+from rag.qa.text import words
+from rag.types import Answer, Citation, Hit, Span
+
+#: Extra citations of other sentences that hold the same answer text, at most.
+MAX_SUPPORTING_CITATIONS = 2
+#: Ranked sentences searched for supporting citations.
+SUPPORT_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every candidate sentence of one question, with features and scores (for inspection).
+
+    Attributes:
+        question: the analysed (follow-up resolved) question.
+        hits: the retrieved passages, best first.
+        candidates, views: candidate sentences, in passage order.
+        features: the sentence feature matrix (``rag.qa.features.FEATURE_NAMES`` columns).
+        logits: the ranker's logit per candidate.
+        order: candidate indices, best first.
+        confidence: calibrated probability that the best candidate holds the answer.
+        shares: each candidate's weight relative to the best (1.0), for the alternatives' scores.
+        reader_spans: answer span chosen by the reader, by candidate index (re-ranked ones only).
+    """
+
+    question: Question
+    hits: tuple[Hit, ...]
+    candidates: tuple[Candidate, ...]
+    views: tuple[SentenceView, ...]
+    features: np.ndarray
+    logits: np.ndarray
+    order: np.ndarray
+    confidence_inputs: np.ndarray
+    confidence: float
+    shares: np.ndarray
+    reader_spans: dict[int, Span]
+
+
+def compose_answers(question: str, ranking: Ranking, spans: Scorer, max_alternatives: int) -> list[Answer]:
+    """The best answer, then up to ``max_alternatives`` distinct others, best first.
+
+    ``spans`` is the span scorer used where the reader did not read (or found nothing in) a sentence.
+    """
+    shares = ranking.shares
+    answers: list[Answer] = []
+    seen_texts: set[str] = set()
+    for position in ranking.order:
+        if len(answers) > max_alternatives:
+            break
+        candidate = ranking.candidates[position]
+        span = ranking.reader_spans.get(int(position)) or scored_span(
+            spans, ranking.question, candidate, ranking.views[position]
+        )
+        text = candidate.article.text[span.start : span.end]
+        key = " ".join(text.lower().split())
+        if key in seen_texts:
+            continue
+        seen_texts.add(key)
+        citations = [cite(candidate, span)]
+        if not answers:
+            citations += supporting_citations(ranking, position, text)
+        answers.append(
+            Answer(
+                question=question,
+                found=True,
+                text=text,
+                sentence=candidate.text,
+                score=ranking.confidence * float(shares[position]),
+                citations=tuple(citations),
+            )
+        )
+    return answers
+
+
+def scored_span(spans: Scorer, question: Question, candidate: Candidate, view: SentenceView) -> Span:
+    """Article offsets of the answer inside ``candidate``'s sentence (the span scorer's pick)."""
+    options = span_candidates(candidate.text, view, question)
+    if not options:
+        return candidate.span
+    scores = spans.logits(span_features(candidate.text, view, question, options))
+    best_option = options[int(np.argmax(scores))]
+    return Span(candidate.span.start + best_option.start, candidate.span.start + best_option.end)
+
+
+def supporting_citations(ranking: Ranking, chosen: int, text: str) -> list[Citation]:
+    """Citations of other top sentences (other articles first) that hold the same answer text."""
+    if len(words(text)) == 0:
+        return []
+    found: list[Citation] = []
+    quotes = {ranking.candidates[chosen].text}
+    for position in ranking.order[1:SUPPORT_DEPTH]:
+        candidate = ranking.candidates[position]
+        span = find_in_sentence(candidate, text)
+        if span is not None and candidate.text not in quotes:
+            quotes.add(candidate.text)
+            found.append(cite(candidate, span))
+        if len(found) >= MAX_SUPPORTING_CITATIONS:
+            break
+    return found

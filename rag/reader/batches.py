@@ -1,0 +1,129 @@
+"""The reader's training data: labelled windows, pairs from a file, and the batch orders.
+
+``training_windows`` tokenizes question/passage pairs into windows with start/end labels
+([CLS] = no answer); ``load_pairs`` reads the JSON-lines pairs of ``--pairs``;
+``length_bucketed_batches`` (the default) and ``grouped_batches`` (``--shared-norm``) decide
+which windows train together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.reader.features import Windows, WindowSettings, answer_positions, make_windows
+from rag.reader.squad import SquadExample
+
+
+def training_windows(
+    tokenizer, examples: Sequence[SquadExample], negatives: Sequence[tuple[str, str]], window: WindowSettings
+) -> tuple[Windows, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """All training windows with their start/end token labels ([CLS] = no answer)."""
+    questions = [example.question for example in examples] + [question for question, _ in negatives]
+    passages = [example.context for example in examples] + [passage for _, passage in negatives]
+    windows = make_windows(tokenizer, questions, passages, window)
+    starts = np.zeros(len(windows), dtype=np.int64)
+    ends = np.zeros(len(windows), dtype=np.int64)
+    for row in range(len(windows)):
+        pair = int(windows.pair_index[row])
+        if pair < len(examples):
+            example = examples[pair]
+            answer_end = example.answer_start + len(example.answer_text)
+            starts[row], ends[row] = answer_positions(
+                windows.context_offsets[row], example.answer_start, answer_end
+            )
+    return windows, starts, ends
+
+
+@dataclass(frozen=True)
+class TrainingPairs:
+    """Pairs read by :func:`load_pairs`: answer-bearing ``examples``, "no answer" ``negatives``, and
+    the group (question id) of each, examples first then negatives, as ``training_windows`` orders them."""
+
+    examples: list[SquadExample]
+    negatives: list[tuple[str, str]]
+    groups: list[str]
+
+
+def load_pairs(path: Path) -> TrainingPairs:
+    """Training pairs from JSON lines ``{"group", "question", "context", "answer_start", "answer_text"}``
+    (as ``benchmarks/reader_windows.py`` writes them): answer-bearing ones as examples, those with
+    ``answer_start`` -1 as (question, passage) "no answer" pairs. ``group`` is optional (default:
+    the question text); the windows of one group share a softmax with ``--shared-norm``.
+
+    Raises:
+        ValueError: naming the line when one is not such an object or its answer is misplaced.
+    """
+    examples: list[tuple[SquadExample, str]] = []
+    negatives: list[tuple[str, str, str]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            pair = json.loads(line)
+            question, context, start, text = (
+                str(pair["question"]),
+                str(pair["context"]),
+                int(pair["answer_start"]),
+                str(pair["answer_text"]),
+            )
+            group = str(pair.get("group", question))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"{path}:{number}: not a training pair ({error})") from error
+        if start < 0:
+            negatives.append((question, context, group))
+        elif context[start : start + len(text)] != text or not text:
+            raise ValueError(f"{path}:{number}: answer_text is not at answer_start in the context")
+        else:
+            examples.append(
+                (SquadExample(f"{path.name}:{number}", question, context, start, text, (text,)), group)
+            )
+    return TrainingPairs(
+        examples=[example for example, _ in examples],
+        negatives=[(question, context) for question, context, _ in negatives],
+        groups=[group for _, group in examples] + [group for _, _, group in negatives],
+    )
+
+
+def grouped_batches(groups: Sequence[int], batch_size: int, epochs: int, seed: int) -> list[np.ndarray]:
+    """Batches of window rows that keep each group whole: groups in a seeded random order, packed
+    until a batch holds at least ``batch_size`` rows (a group larger than that is a batch alone)."""
+    generator = np.random.default_rng(seed)
+    members: dict[int, list[int]] = {}
+    for row, group in enumerate(groups):
+        members.setdefault(int(group), []).append(row)
+    keys = np.array(sorted(members))
+    batches: list[np.ndarray] = []
+    for _ in range(epochs):
+        current: list[int] = []
+        for key in generator.permutation(keys):
+            current.extend(members[int(key)])
+            if len(current) >= batch_size:
+                batches.append(np.array(sorted(current)))
+                current = []
+        if current:
+            batches.append(np.array(sorted(current)))
+    return batches
+
+
+def length_bucketed_batches(
+    lengths: np.ndarray, batch_size: int, bucket_batches: int, epochs: int, seed: int
+) -> list[np.ndarray]:
+    """Shuffled batches of window rows; within each group of ``bucket_batches`` batches the rows are
+    sorted by length so a batch pads little. Fixed by ``seed``."""
+    generator = np.random.default_rng(seed)
+    batches: list[np.ndarray] = []
+    for _ in range(epochs):
+        order = generator.permutation(len(lengths))
+        group_size = batch_size * bucket_batches
+        epoch_batches = []
+        for begin in range(0, len(order), group_size):
+            group = order[begin : begin + group_size]
+            group = group[np.argsort(lengths[group], kind="stable")]
+            epoch_batches.extend(np.sort(group[i : i + batch_size]) for i in range(0, len(group), batch_size))
+        batches.extend(epoch_batches[i] for i in generator.permutation(len(epoch_batches)))
+    return batches

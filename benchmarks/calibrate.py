@@ -46,13 +46,8 @@ sys.path.insert(0, str(ROOT))
 from rag.chunk import split_sentences  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
 from rag.embed.base import Embedder  # noqa: E402
-from rag.eval.answers import (  # noqa: E402
-    evaluate_answers,
-    exact_match,
-    sentence_holds,
-    split_half,
-    summarize,
-)
+from rag.eval.answers import evaluate_answers, split_half  # noqa: E402
+from rag.eval.scoring import exact_match, sentence_holds, summarize  # noqa: E402
 from rag.eval.squad import SquadQuestion, SquadSet, load_squad  # noqa: E402
 from rag.index import Index  # noqa: E402
 from rag.qa.answerer import QA  # noqa: E402

@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from calibrate import TRAIN_FILE, WORK_DIR, VectorCache, in_memory_index  # noqa: E402
 
 from rag.embed import get_embedder  # noqa: E402
-from rag.eval.answers import exact_match, f1_score, sentence_holds, split_half  # noqa: E402
+from rag.eval.answers import split_half  # noqa: E402
+from rag.eval.scoring import exact_match, f1_score, sentence_holds  # noqa: E402
 from rag.eval.squad import SquadQuestion, load_squad  # noqa: E402
 from rag.qa.answerer import QA  # noqa: E402
 from rag.qa.rerank import (  # noqa: E402

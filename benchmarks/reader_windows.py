@@ -37,7 +37,8 @@ from calibrate import TRAIN_FILE, WORK_DIR, VectorCache, in_memory_index  # noqa
 from fit_reader_rank import MAX_DEPTH, SEED  # noqa: E402
 
 from rag.embed import get_embedder  # noqa: E402
-from rag.eval.answers import normalize_answer, split_half  # noqa: E402
+from rag.eval.answers import split_half  # noqa: E402
+from rag.eval.scoring import normalize_answer  # noqa: E402
 from rag.eval.squad import SquadQuestion, SquadSet, load_squad  # noqa: E402
 from rag.qa.answerer import QA  # noqa: E402
 from rag.qa.rerank import sentence_window  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.eval.answers import (
+from rag.eval.scoring import (
     QuestionResult,
     exact_match,
     f1_score,
@@ -51,3 +51,23 @@ def test_summarize_counts_abstentions_and_answered_only_scores():
     assert scores.answered_sentence_accuracy == pytest.approx(1 / 2)
     assert scores.f1 == pytest.approx(0.5)
     assert scores.latency_p50_ms == pytest.approx(20.0)
+
+
+def test_calibration_bins_and_the_confident_share():
+    results = [
+        QuestionResult("a", True, True, 0.95, True, 1.0, 1.0, 0.01),
+        QuestionResult("b", True, True, 0.91, False, 0.0, 0.0, 0.01),
+        QuestionResult("c", True, True, 1.0, True, 1.0, 1.0, 0.01),  # 1.0 falls in the last bin
+        QuestionResult("d", True, False, 0.12, True, 1.0, 1.0, 0.01),
+        # about an article that is not indexed: never right, even when its sentence holds the words
+        QuestionResult("e", False, True, 0.55, True, 0.0, 0.0, 0.01),
+    ]
+    scores = summarize(results)
+    bins = {(b.low, b.high): b for b in scores.score_bins}
+    assert sorted(bins) == [(0.1, 0.2), (0.5, 0.6), (0.9, 1.0)]
+    assert bins[(0.9, 1.0)].questions == 3 and bins[(0.9, 1.0)].right == pytest.approx(2 / 3)
+    assert bins[(0.9, 1.0)].mean_score == pytest.approx((0.95 + 0.91 + 1.0) / 3)
+    assert bins[(0.5, 0.6)].right == 0.0 and bins[(0.1, 0.2)].right == 1.0
+    assert scores.confident_share == pytest.approx(4 / 5)
+    assert scores.confident_right == pytest.approx(2 / 4)
+    assert scores.to_dict()["score_bins"][0] == {"low": 0.1, "high": 0.2, "questions": 1, "mean_score": 0.12, "right": 1.0}

@@ -24,20 +24,24 @@ abstention rate there should be high.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from rag.eval.scoring import CONFIDENT_SCORE, QuestionResult, judge, summarize
-from rag.eval.squad import DEFAULT_SEED, SquadQuestion, SquadSet, load_squad, sample_questions
+from rag.eval.squad import (
+    DEFAULT_SEED,
+    SquadQuestion,
+    SquadSet,
+    add_squad_arguments,
+    cache_dir,
+    load_squad,
+    sample_questions,
+)
 from rag.qa import QA
 from rag.qa.answerer import SHIPPED_READER
-
-CACHE_FOLDER = Path("benchmarks") / ".cache"
 
 
 def evaluate_answers(
@@ -65,21 +69,11 @@ def split_half(data: SquadSet, seed: int = DEFAULT_SEED) -> tuple[list[str], lis
     return sorted(ids[:middle]), sorted(ids[middle:])
 
 
-def cache_dir(squad_file: Path, variant: str) -> Path:
-    """``benchmarks/.cache/<variant>-<stem>-<hash of the path>`` under the project root."""
-    from rag.config import PROJECT_ROOT
-
-    digest = hashlib.sha256(str(squad_file.resolve()).encode()).hexdigest()[:8]
-    return PROJECT_ROOT / CACHE_FOLDER / f"{variant}-{squad_file.stem}-{digest}"
-
-
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser(
         "answers", help="answer-sentence accuracy, span EM/F1, abstention and latency on a SQuAD file"
     )
-    parser.add_argument("file", type=Path, help="SQuAD v1.1-format JSON (e.g. ../shared/eval/...)")
-    parser.add_argument("--limit", type=int, help="ask only this many questions, sampled with --seed")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sampling seed (default %(default)s)")
+    add_squad_arguments(parser)
     parser.add_argument("-k", type=int, default=None, help="passages retrieved per question (default: QA's)")
     parser.add_argument(
         "--min-score", type=float, default=None, help="abstention threshold (default: the model's)"
@@ -94,10 +88,6 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         "--no-reader", action="store_true", help="answer at sentence level, without the trained span reader"
     )
     readers.add_argument("--reader", action="store_true", help="use the trained span reader (the default)")
-    parser.add_argument(
-        "--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
 

@@ -12,7 +12,6 @@ second run embeds nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -20,13 +19,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.eval.squad import DEFAULT_SEED, SquadQuestion, load_squad, sample_questions
+from rag.eval.squad import (
+    SquadQuestion,
+    add_squad_arguments,
+    cache_dir,
+    load_squad,
+    sample_questions,
+)
 from rag.index import FusionSettings, Index, build_index
 from rag.types import Hit
 
 RECALL_DEPTHS = (1, 5, 20)
 SEARCH_DEPTH = 100  # chunks fetched per question; MRR counts ranks within them
-CACHE_FOLDER = Path("benchmarks") / ".cache"
 
 
 @dataclass(frozen=True)
@@ -119,24 +123,15 @@ def evaluate_retrieval(
 
 
 def default_cache_dir(squad_file: Path) -> Path:
-    """``benchmarks/.cache/retrieval-<stem>-<hash of the path>`` under the project root."""
-    from rag.config import PROJECT_ROOT
-
-    digest = hashlib.sha256(str(squad_file.resolve()).encode()).hexdigest()[:8]
-    return PROJECT_ROOT / CACHE_FOLDER / f"retrieval-{squad_file.stem}-{digest}"
+    """Where ``rag eval retrieval`` (and ``rag eval answers`` on the whole corpus) keep the index."""
+    return cache_dir(squad_file, "retrieval")
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser(
         "retrieval", help="passage recall@1/5/20 and MRR of bm25, dense and fused search on a SQuAD file"
     )
-    parser.add_argument("file", type=Path, help="SQuAD v1.1-format JSON (e.g. ../shared/eval/...)")
-    parser.add_argument("--limit", type=int, help="ask only this many questions, sampled with --seed")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sampling seed (default %(default)s)")
-    parser.add_argument(
-        "--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_squad_arguments(parser)
     parser.set_defaults(run=run)
 
 

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
@@ -132,3 +133,28 @@ def sample_questions(
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     return random.Random(seed).sample(list(questions), limit)
+
+
+# -- what both ``rag eval`` commands share ------------------------------------------------
+
+CACHE_FOLDER = Path("benchmarks") / ".cache"
+
+
+def cache_dir(squad_file: Path, variant: str) -> Path:
+    """``benchmarks/.cache/<variant>-<stem>-<hash of the path>`` under the project root: where an
+    evaluation keeps its index, so a second run embeds nothing."""
+    from rag.config import PROJECT_ROOT
+
+    digest = hashlib.sha256(str(squad_file.resolve()).encode()).hexdigest()[:8]
+    return PROJECT_ROOT / CACHE_FOLDER / f"{variant}-{squad_file.stem}-{digest}"
+
+
+def add_squad_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every ``rag eval`` command takes: the file, a sample, the index folder, JSON output."""
+    parser.add_argument("file", type=Path, help="SQuAD v1.1-format JSON (e.g. ../shared/eval/...)")
+    parser.add_argument("--limit", type=int, help="ask only this many questions, sampled with --seed")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sampling seed (default %(default)s)")
+    parser.add_argument(
+        "--index-dir", type=Path, help="where to keep the evaluation index (default: benchmarks/.cache)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -45,7 +45,7 @@ from calibrate import TRAIN_FILE, WORK_DIR, VectorCache, in_memory_index  # noqa
 from rag.embed import get_embedder  # noqa: E402
 from rag.eval.answers import split_half  # noqa: E402
 from rag.eval.scoring import exact_match, f1_score, sentence_holds  # noqa: E402
-from rag.eval.squad import SquadQuestion, load_squad  # noqa: E402
+from rag.eval.squad import SquadQuestion, SquadSet, load_squad  # noqa: E402
 from rag.qa.answerer import QA  # noqa: E402
 from rag.qa.rerank import (  # noqa: E402
     CONFIDENCE_INPUTS,
@@ -57,6 +57,7 @@ from rag.qa.rerank import (  # noqa: E402
     RerankModel,
     confidence_row,
     question_overlap,
+    read_count,
     rerank_rows,
     sentence_window,
     spans_within,
@@ -88,6 +89,19 @@ def default_records_path(depth: int) -> Path:
     for path in (DEFAULT_MODEL_DIR / ONNX_FILE, MODEL_PATH):
         digest.update(path.read_bytes())
     return WORK_DIR / f"reader_rank_records-{digest.hexdigest()[:12]}-depth{depth}.json"
+
+
+def fit_questions(
+    train: SquadSet, answerable: int, unanswerable: int
+) -> tuple[list[SquadQuestion], list[str], list[SquadQuestion]]:
+    """The fit's sample (fixed seed): ``answerable`` questions asked of the whole corpus, the
+    paragraph ids of the indexed half, and ``unanswerable`` questions of the other half."""
+    rng = random.Random(SEED)
+    chosen = rng.sample(list(train.questions), answerable)
+    indexed, held = split_half(train, SEED)
+    held_set = set(held)
+    away = rng.sample([q for q in train.questions if q.doc_id in held_set], unanswerable)
+    return chosen, indexed, away
 
 
 def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str, depth: int) -> list[dict]:
@@ -160,9 +174,8 @@ def read_sentences(record: dict, depth: int, penalty: float) -> list[tuple[ReadS
 
 
 def read_depth(record: dict, depth: int, max_gap: float) -> int:
-    """How many of the record's sentences the answerer reads (``RerankModel.read_count``)."""
-    logits = np.array([s["logit"] for s in record["sentences"][:depth]])
-    return int(np.sum(logits >= logits.max() - max_gap)) if len(logits) else 0
+    """How many of the record's sentences the answerer reads (the rule of ``RerankModel.read_count``)."""
+    return read_count(np.array([s["logit"] for s in record["sentences"]]), depth, max_gap)
 
 
 def rows_of(record: dict, depth: int, penalty: float, max_gap: float = math.inf) -> tuple[np.ndarray, np.ndarray, list]:
@@ -220,11 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         embedder = VectorCache(WORK_DIR / get_embedder().backend)
         reader = HitReader(spans_per_hit=SPANS_PER_WINDOW)
-        rng = random.Random(SEED)
-        answerable = rng.sample(list(train.questions), args.limit)
-        indexed, held = split_half(train, SEED)
-        held_set = set(held)
-        away = rng.sample([q for q in train.questions if q.doc_id in held_set], args.unanswerable)
+        answerable, indexed, away = fit_questions(train, args.limit, args.unanswerable)
         whole = QA(in_memory_index(train.articles, embedder), reader=None)
         records = {"answerable": collect(whole, reader, answerable, "answerable", args.max_depth)}
         indexed_set = set(indexed)

@@ -34,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from calibrate import TRAIN_FILE, WORK_DIR, VectorCache, in_memory_index  # noqa: E402
-from fit_reader_rank import MAX_DEPTH, SEED  # noqa: E402
+from fit_reader_rank import MAX_DEPTH, fit_questions  # noqa: E402
 
 from rag.embed import get_embedder  # noqa: E402
-from rag.eval.answers import split_half  # noqa: E402
 from rag.eval.scoring import normalize_answer  # noqa: E402
 from rag.eval.squad import SquadQuestion, SquadSet, load_squad  # noqa: E402
 from rag.qa.answerer import QA  # noqa: E402
@@ -47,12 +46,8 @@ WINDOW_SEED = 7
 
 
 def fit_question_ids(train: SquadSet, answerable: int, unanswerable: int) -> set[str]:
-    """The question ids ``fit_reader_rank.py`` samples with the same arguments (same seeds)."""
-    rng = random.Random(SEED)
-    chosen = rng.sample(list(train.questions), answerable)
-    _, held = split_half(train, SEED)
-    held_set = set(held)
-    away = rng.sample([q for q in train.questions if q.doc_id in held_set], unanswerable)
+    """The question ids ``fit_reader_rank.py`` samples with the same arguments."""
+    chosen, _, away = fit_questions(train, answerable, unanswerable)
     return {q.question_id for q in chosen} | {q.question_id for q in away}
 
 

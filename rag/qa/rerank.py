@@ -163,6 +163,15 @@ def confidence_row(ranker_confidence: float, rows: np.ndarray, scores: np.ndarra
     )
 
 
+def read_count(best_logits: np.ndarray, depth: int, max_logit_gap: float) -> int:
+    """How many of the ranker's best sentences the reader reads: of the first ``depth`` (their
+    logits ``best_logits``, best first), those within ``max_logit_gap`` of the best, at least one."""
+    best_logits = best_logits[:depth]
+    if not len(best_logits):
+        return 0
+    return max(1, int(np.sum(best_logits >= best_logits[0] - max_logit_gap)))
+
+
 @dataclass(frozen=True)
 class RerankModel:
     """Fitted numbers of the re-ranker.
@@ -189,10 +198,7 @@ class RerankModel:
 
     def read_count(self, best_logits: np.ndarray) -> int:
         """How many of the ranker's best sentences to read (``best_logits``: theirs, best first)."""
-        best_logits = best_logits[: self.depth]
-        if not len(best_logits):
-            return 0
-        return max(1, int(np.sum(best_logits >= best_logits[0] - self.max_logit_gap)))
+        return read_count(best_logits, self.depth, self.max_logit_gap)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         return rows @ self.weights

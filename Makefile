@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install index browser bench lint clean
+.PHONY: run test install index browser emulator bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,14 @@ browser:
 		|| echo "could not install chromium; the browser test will be skipped"; \
 	fi
 
-test: index browser
+# QEMU's user-mode CPU emulation, so the tests also check an AVX2-only CPU (test_cpu_emulation.py).
+emulator:
+	@if ! command -v qemu-x86_64 >/dev/null && [ "$$(uname -m)" = "x86_64" ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null) \
+		|| echo "could not install qemu-user; the AVX2 emulation test will be skipped"; \
+	fi
+
+test: index browser emulator
 	$(BIN)/python -m pytest -q
 
 bench: index

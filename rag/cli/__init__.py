@@ -7,14 +7,19 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from rag.cli import ask_cmd, eval_cmd, index_cmd, ingest_cmd, serve_cmd, train_cmd
+from rag.cli import ask_cmd, doctor_cmd, eval_cmd, index_cmd, ingest_cmd, serve_cmd, train_cmd
 
-COMMANDS = (ingest_cmd, index_cmd, ask_cmd, eval_cmd, serve_cmd, train_cmd)
+COMMANDS = (ingest_cmd, index_cmd, ask_cmd, eval_cmd, serve_cmd, train_cmd, doctor_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Ask questions of news articles.")
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Ask questions of news articles.", formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
+    parser.add_argument(
+        "--version", action="version", version=doctor_cmd.version_line(), help="show the version, int8 kernels and exit"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(subparsers)

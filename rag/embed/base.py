@@ -47,6 +47,10 @@ class Embedder(ABC):
         ``batch_size`` (texts per forward pass) defaults to the backend's measured best.
         """
 
+    def runtime(self) -> dict[str, object]:
+        """What computes the vectors (library versions, kernels), for manifests and bug reports."""
+        return {"backend": self.backend}
+
     def encode_query(self, text: str) -> np.ndarray:
         """One question's vector, shape ``(dimension,)``."""
         return self._cached_query(text)

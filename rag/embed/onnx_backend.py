@@ -19,6 +19,7 @@ import numpy as np
 
 from rag.embed.base import Embedder, model_path, offline
 from rag.embed.onnx_export import QUANTIZATIONS, Quantization, ensure_onnx_model
+from rag.int8 import inference_session, kernel_report
 
 DEFAULT_MAX_SEQ_LENGTH = 256  # the model's sentence_bert_config.json
 # One text per forward pass, one single-threaded stream per core: no padding at all, and
@@ -103,13 +104,20 @@ class OnnxEmbedder(Embedder):
                 options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
                 path = ensure_onnx_model(self.quantization, self.cache_folder)
                 self._tokenizer = tokenizer
-                self._session = onnxruntime.InferenceSession(
-                    str(path), options, providers=["CPUExecutionProvider"]
-                )
+                self._session = inference_session(path, options)
             if self._streams_pid != os.getpid():  # first use, or a forked child: threads do not survive fork
                 self._streams = ThreadPoolExecutor(self.threads, thread_name_prefix="rag-embed")
                 self._streams_pid = os.getpid()
             return self._session, self._tokenizer
+
+    def runtime(self) -> dict[str, object]:
+        """Backend, ONNX Runtime version and, for int8, the kernels and weight format used here."""
+        from importlib.metadata import version
+
+        described: dict[str, object] = {"backend": self.backend, "onnxruntime": version("onnxruntime")}
+        if self.quantization == "int8":
+            described.update(kernel_report().to_dict())
+        return described
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
         if isinstance(texts, str):

@@ -61,6 +61,12 @@ class TorchEmbedder(Embedder):
                 self._model = model
             return self._model
 
+    def runtime(self) -> dict[str, object]:
+        """Backend and torch version (torch picks its CPU kernels itself: ``torch.backends.cpu``)."""
+        from importlib.metadata import version
+
+        return {"backend": self.backend, "torch": version("torch")}
+
     def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of str, not one str; use encode_query(text) for one")

@@ -38,6 +38,8 @@ def manifest(index: Index) -> dict[str, object]:
         "format_version": store.FORMAT_VERSION,
         # The backend is recorded so vectors of another backend are never reused as a cache.
         "model": {"name": index.model_name, "dimension": index.dimension, "backend": index.embedder.backend},
+        # What computed the vectors on the machine that wrote this snapshot (for bug reports).
+        "runtime": index.embedder.runtime(),
         "chunking": index.chunk_settings.to_dict(),
         "fusion": index.fusion.to_dict(),
         "sparse": index.sparse.settings.to_dict(),

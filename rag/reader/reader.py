@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.int8 import inference_session
 from rag.reader.decode import best_spans
 from rag.reader.export import ONNX_FILE, OUTPUT_NAMES, TOKENIZER_FILE
 from rag.reader.features import WindowSettings, configured_tokenizer, make_windows
@@ -161,11 +162,12 @@ class SpanReader:
                     f"train it with `{TRAIN_COMMAND}`"
                 )
             try:
+                import onnx  # noqa: F401  (int8 weights are rewritten with it on CPUs without VNNI)
                 import onnxruntime
                 from tokenizers import Tokenizer
             except ImportError as error:
                 raise RuntimeError(
-                    "the span reader needs onnxruntime and tokenizers: pip install -e '.[speed]'"
+                    "the span reader needs onnxruntime, onnx and tokenizers: pip install -e '.[speed]'"
                 ) from error
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self.threads
@@ -174,9 +176,7 @@ class SpanReader:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
             self._tokenizer = Tokenizer.from_file(str(self.model_dir / TOKENIZER_FILE))
-            self._session = onnxruntime.InferenceSession(
-                str(self.model_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = inference_session(self.model_dir / ONNX_FILE, options)
 
     def _windows_tokenizer(self, settings: WindowSettings) -> Any:
         with self._lock:

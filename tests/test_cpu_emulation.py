@@ -23,9 +23,11 @@ import pytest
 PROBE = Path(__file__).with_name("cpu_probe.py")
 EMULATED_CPU = "EPYC-Milan"
 PROBE_TIMEOUT_SECONDS = 900
-# Same integer products; only float rounding (AVX2 vs AVX-512 sums) differs, and a rounding
-# flip in one quantized activation moves the reader's logits by a few hundredths at most.
-LEAST_VECTOR_COSINE = 0.9999
+# Same integer products; only float rounding (AVX2 vs AVX-512 sums) differs, and where it flips
+# the rounding of one quantized activation the change spreads: measured, 1 of 30 seed texts at
+# cosine 0.9993 to its native vector (all others 0.99999+), reader logits within 0.07, seed
+# answer scores within 0.01. Before the fix every text was off (cosine 0.993-0.996).
+LEAST_VECTOR_COSINE = 0.998
 SCORE_TOLERANCE = 0.03
 
 pytestmark = [
@@ -47,7 +49,8 @@ def run_probe(tmp_path: Path, seeds_dir: Path, name: str, emulator: list[str], c
         env=environment,
         timeout=PROBE_TIMEOUT_SECONDS,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("qemu-x86_64: warning")]
+    assert done.returncode == 0, "\n".join(errors[-40:])
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["vectors"] = np.load(out / "vectors.npy")
     return result

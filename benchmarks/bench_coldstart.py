@@ -47,8 +47,12 @@ def port_open(port: int) -> bool:
 
 
 def prepare_index(folder: Path) -> None:
-    subprocess.run([str(ROOT / ".venv" / "bin" / "rag"), "index", "seeds/", "--index", str(folder)],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "rag"), "index", "seeds/", "--index", str(folder)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
 
 
 def one_cold_start(index_dir: Path, work: Path) -> dict[str, object]:
@@ -69,14 +73,22 @@ def one_cold_start(index_dir: Path, work: Path) -> dict[str, object]:
         started = time.perf_counter()
         process = subprocess.Popen(
             ["make", "--no-print-directory", "-o", ".venv/.installed", "run"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             while not port_open(port):
                 if process.poll() is not None:
-                    raise RuntimeError(f"make run exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"make run exited with {process.returncode}:\n{log_path.read_text()[-3000:]}"
+                    )
                 if time.perf_counter() - started > START_TIMEOUT_SECONDS:
-                    raise RuntimeError(f"not listening after {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"not listening after {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()[-3000:]}"
+                    )
                 time.sleep(POLL_SECONDS)
             listening = time.perf_counter() - started
             reply = Client(f"http://127.0.0.1:{port}", verbose=False).predict(QUESTION, api_name="/ask")

@@ -73,7 +73,9 @@ class TimedEmbedder(Embedder):
         self.texts = 0
         self.primed: dict[str, np.ndarray] = {}
 
-    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
+    ) -> np.ndarray:
         with Stopwatch() as watch:
             vectors = self.inner.encode(texts, batch_size=batch_size, progress=progress)
         self.seconds += watch.seconds
@@ -118,8 +120,12 @@ def bare_worker(articles) -> None:  # type: ignore[no-untyped-def]
         half = halves[line.strip()]
         with Stopwatch() as watch:
             model.encode(half)
-        reply = {"half": line.strip(), "passages": len(half), "seconds": round(watch.seconds, 3),
-                 "cpu_seconds": round(watch.cpu_seconds, 3)}
+        reply = {
+            "half": line.strip(),
+            "passages": len(half),
+            "seconds": round(watch.seconds, 3),
+            "cpu_seconds": round(watch.cpu_seconds, 3),
+        }
         print(json.dumps(reply), flush=True)
     emit({"option": BARE})
 
@@ -130,7 +136,10 @@ class BareWorker:
     def __init__(self, arguments: Sequence[str]) -> None:
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--bare-worker", *arguments],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.load_seconds = self._reply()["load_seconds"]
 
@@ -189,14 +198,20 @@ def measure_backend(backend: str, articles, questions) -> dict[str, object]:  # 
         "embed_passages_per_second": round(len(articles) / embed_seconds, 2),
         "cpu_seconds": round(build.cpu_seconds, 2),
         "embed_cpu_seconds": round(embed_cpu_seconds, 2),
-        **({"rebuild_seconds": round(rebuild.seconds, 2), "rebuild_embedded": again.last_embedded} if rebuild else {}),
+        **(
+            {"rebuild_seconds": round(rebuild.seconds, 2), "rebuild_embedded": again.last_embedded}
+            if rebuild
+            else {}
+        ),
         "questions": len(questions),
         "evaluation_seconds": round(evaluation.seconds, 1),
         "recall": {s.method: {f"@{d}": round(s.recall[d], 4) for d in RECALL_DEPTHS} for s in scores},
     }
 
 
-def summarize(rows: list[dict[str, object]], bare_runs: list[dict], len_corpus: int) -> list[dict[str, object]]:
+def summarize(
+    rows: list[dict[str, object]], bare_runs: list[dict], len_corpus: int
+) -> list[dict[str, object]]:
     """Ratios against the bare halves around each backend; recall deltas against torch."""
     torch_row = next((row for row in rows if row["option"] == "torch"), None)
     options = []
@@ -229,7 +244,9 @@ def export_onnx_models(backends: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_PARAGRAPHS} paragraphs, {QUICK_QUESTIONS} questions")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_PARAGRAPHS} paragraphs, {QUICK_QUESTIONS} questions"
+    )
     parser.add_argument("--paragraphs", type=int, help="index only the first N part-A paragraphs")
     parser.add_argument("--questions", type=int, help=f"questions for recall (default {FULL_QUESTIONS})")
     parser.add_argument("--options", nargs="+", choices=sorted(set(OPTIONS)), help="measure only these")
@@ -261,7 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if option is None:
                 break
             print(f"bench_indexing: {option} ...", file=sys.stderr, flush=True)
-            row = run_child(Path(__file__), ["--one", option, "--questions", str(questions), *extra], CHILD_TIMEOUT_SECONDS)
+            row = run_child(
+                Path(__file__),
+                ["--one", option, "--questions", str(questions), *extra],
+                CHILD_TIMEOUT_SECONDS,
+            )
             print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)
     finally:

@@ -102,8 +102,12 @@ def build(corpus: str) -> dict[str, object]:
     }
     with Stopwatch() as watch:
         index = builders[corpus]()
-    return {"option": f"build-{corpus}", "seconds": round(watch.seconds, 1), "chunks": len(index),
-            "embedded": index.last_embedded}
+    return {
+        "option": f"build-{corpus}",
+        "seconds": round(watch.seconds, 1),
+        "chunks": len(index),
+        "embedded": index.last_embedded,
+    }
 
 
 def index_dir(corpus: str) -> Path:

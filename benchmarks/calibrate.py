@@ -324,7 +324,11 @@ def fit_ranking(
     print(f"train: {len(train.articles)} paragraphs, {len(train_questions)} questions", flush=True)
     full_index = in_memory_index(train.articles, embedder)
     full = collect_groups(
-        QA(full_index, k=TRAIN_K, model=neutral_model(), reader=None), train, train_questions, True, "whole corpus"
+        QA(full_index, k=TRAIN_K, model=neutral_model(), reader=None),
+        train,
+        train_questions,
+        True,
+        "whole corpus",
     )
     indexed, held_out = split_half(train, SEED)
     held = set(held_out)
@@ -332,7 +336,11 @@ def fit_ranking(
     half_index = in_memory_index([a for a in train.articles if a.doc_id in kept], embedder)
     unanswerable = [q for q in train_questions if q.doc_id in held]
     half = collect_groups(
-        QA(half_index, k=TRAIN_K, model=neutral_model(), reader=None), train, unanswerable, False, "unanswerable"
+        QA(half_index, k=TRAIN_K, model=neutral_model(), reader=None),
+        train,
+        unanswerable,
+        False,
+        "unanswerable",
     )
     embedder.save()
 

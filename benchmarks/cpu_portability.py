@@ -49,7 +49,11 @@ def vectors(backend: str, name: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     every = [text for group in groups.values() for text in group]
     np.save(OUT / f"{name}.npy", np.stack([embedder.encode([text])[0] for text in every]))
-    described = {"backend": backend, "groups": {k: len(v) for k, v in groups.items()}, **kernel_report().to_dict()}
+    described = {
+        "backend": backend,
+        "groups": {k: len(v) for k, v in groups.items()},
+        **kernel_report().to_dict(),
+    }
     (OUT / f"{name}.json").write_text(json.dumps(described, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(described))
 
@@ -57,7 +61,11 @@ def vectors(backend: str, name: str) -> None:
 def compare(reference: str, names: list[str]) -> None:
     sizes = json.loads((OUT / f"{reference}.json").read_text(encoding="utf-8"))["groups"]
     base = np.load(OUT / f"{reference}.npy")
-    print("| vectors | kernel, weights | " + " | ".join(f"{g} ({n}) mean / min" for g, n in sizes.items()) + " |")
+    print(
+        "| vectors | kernel, weights | "
+        + " | ".join(f"{g} ({n}) mean / min" for g, n in sizes.items())
+        + " |"
+    )
     print("|---" * (len(sizes) + 2) + "|")
     for name in names:
         info = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
@@ -73,7 +81,9 @@ def compare(reference: str, names: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("vectors", help="embed the texts with one backend")
     make.add_argument("backend")

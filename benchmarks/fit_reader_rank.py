@@ -104,7 +104,9 @@ def fit_questions(
     return chosen, indexed, away
 
 
-def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str, depth: int) -> list[dict]:
+def collect(
+    qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str, depth: int
+) -> list[dict]:
     """One record per question: the top sentences with ranker logit, label and reader spans."""
     records = []
     started = time.perf_counter()
@@ -134,7 +136,9 @@ def collect(qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label
                     }
                 )
             # keep distinct spans (overlapping windows read a sentence twice), best first
-            distinct = {(item["start"], item["end"]): item for item in sorted(inside, key=lambda i: i["margin"])}
+            distinct = {
+                (item["start"], item["end"]): item for item in sorted(inside, key=lambda i: i["margin"])
+            }
             sentences.append(
                 {
                     "logit": float(ranking.logits[position]),
@@ -168,7 +172,9 @@ def read_sentences(record: dict, depth: int, penalty: float) -> list[tuple[ReadS
             out.append((ReadSentence(None, NO_SPAN_MARGIN, 0.0, window_margin), None))
         else:
             margin = max(best["margin"], NO_SPAN_MARGIN)
-            read = ReadSentence(Span(best["start"], best["end"]), margin, best["overlap"], max(window_margin, margin))
+            read = ReadSentence(
+                Span(best["start"], best["end"]), margin, best["overlap"], max(window_margin, margin)
+            )
             out.append((read, best))
     return out
 
@@ -178,7 +184,9 @@ def read_depth(record: dict, depth: int, max_gap: float) -> int:
     return read_count(np.array([s["logit"] for s in record["sentences"]]), depth, max_gap)
 
 
-def rows_of(record: dict, depth: int, penalty: float, max_gap: float = math.inf) -> tuple[np.ndarray, np.ndarray, list]:
+def rows_of(
+    record: dict, depth: int, penalty: float, max_gap: float = math.inf
+) -> tuple[np.ndarray, np.ndarray, list]:
     depth = read_depth(record, depth, max_gap)
     read = read_sentences(record, depth, penalty)
     logits = np.array([s["logit"] for s in record["sentences"][:depth]])
@@ -210,17 +218,25 @@ def fit_listwise(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 
 
 def top1(groups: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> float:
-    return float(np.mean([labels[int(np.argmax(rows @ weights))] if len(labels) else 0.0 for rows, labels in groups]))
+    return float(
+        np.mean([labels[int(np.argmax(rows @ weights))] if len(labels) else 0.0 for rows, labels in groups])
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=3000, help="answerable train questions")
-    parser.add_argument("--unanswerable", type=int, default=1500, help="train questions asked of the other half")
+    parser.add_argument(
+        "--unanswerable", type=int, default=1500, help="train questions asked of the other half"
+    )
     parser.add_argument("--out", type=Path, default=RERANK_PATH)
     parser.add_argument("--max-depth", type=int, default=MAX_DEPTH, help="most sentences the reader re-reads")
-    parser.add_argument("--records", type=Path, default=None,
-                        help="records cache (default: benchmarks/.cache/calibrate, named by reader and ranker)")
+    parser.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="records cache (default: benchmarks/.cache/calibrate, named by reader and ranker)",
+    )
     args = parser.parse_args(argv)
     args.records = args.records or default_records_path(args.max_depth)
     if not TRAIN_FILE.is_file():
@@ -237,7 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         whole = QA(in_memory_index(train.articles, embedder), reader=None)
         records = {"answerable": collect(whole, reader, answerable, "answerable", args.max_depth)}
         indexed_set = set(indexed)
-        half = QA(in_memory_index([a for a in train.articles if a.doc_id in indexed_set], embedder), reader=None)
+        half = QA(
+            in_memory_index([a for a in train.articles if a.doc_id in indexed_set], embedder), reader=None
+        )
         records["unanswerable"] = collect(half, reader, away, "unanswerable", args.max_depth)
         embedder.save()
         args.records.write_text(json.dumps(records), encoding="utf-8")
@@ -319,7 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "unanswerable_questions": len(records["unanswerable"]),
             "train_top1_ranker": round(baseline, 4),
             "train_top1_reranked": round(accuracy, 4),
-            "train_sentences_read": round(float(np.mean([read_depth(r, depth, max_gap) for r in answerable])), 2),
+            "train_sentences_read": round(
+                float(np.mean([read_depth(r, depth, max_gap) for r in answerable])), 2
+            ),
             "train_span_em_in_right_sentences": round(best_em, 4),
         },
     )
@@ -333,7 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"unanswerable answered {answered[n_answerable:].mean():.3f}, right when answered {right:.3f}"
         )
     model.save(args.out)
-    print(f"wrote {args.out}: depth {depth}, penalty {best_penalty}, features {RERANK_FEATURES}, {CONFIDENCE_INPUTS}")
+    print(
+        f"wrote {args.out}: depth {depth}, penalty {best_penalty}, features {RERANK_FEATURES}, {CONFIDENCE_INPUTS}"
+    )
     return 0
 
 

@@ -84,7 +84,9 @@ def distractors(examples: list[SquadExample], chosen: list[SquadExample]) -> lis
     return passage_lists
 
 
-def open_bm25(reader: SpanReader, examples: list[SquadExample], chosen: list[SquadExample], k: int) -> dict[str, float]:
+def open_bm25(
+    reader: SpanReader, examples: list[SquadExample], chosen: list[SquadExample], k: int
+) -> dict[str, float]:
     """A retrieval-included proxy: read the top-``k`` BM25 paragraphs, answer with the best span.
 
     Reports the best span picked by raw span score and by margin over the no-answer score
@@ -108,7 +110,9 @@ def open_bm25(reader: SpanReader, examples: list[SquadExample], chosen: list[Squ
     }
 
 
-def latency(reader: SpanReader, chosen: list[SquadExample], passage_lists: list[list[str]]) -> dict[str, float]:
+def latency(
+    reader: SpanReader, chosen: list[SquadExample], passage_lists: list[list[str]]
+) -> dict[str, float]:
     """Per-question ``read`` latency (ms) on 3 passages, after one warm-up call.
 
     Wall-clock figures depend on what else runs on the machine; CPU time (this process) less so.
@@ -131,18 +135,26 @@ def latency(reader: SpanReader, chosen: list[SquadExample], passage_lists: list[
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="SQuAD v1.1 part-A JSON")
     parser.add_argument("--model-dir", type=Path, default=None, help="reader weights (default: shipped)")
-    parser.add_argument("--limit", type=int, default=0, help="closed setting: N questions sampled with a fixed seed (0: all)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="closed setting: N questions sampled with a fixed seed (0: all)"
+    )
     parser.add_argument("--latency-questions", type=int, default=100)
     parser.add_argument("--max-length", type=int, default=ReaderSettings().max_length)
     parser.add_argument("--stride", type=int, default=ReaderSettings().stride)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="ONNX Runtime threads")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-closed", action="store_true")
-    parser.add_argument("--open-questions", type=int, default=0,
-                        help="also read the top --open-passages BM25 paragraphs for N sampled questions")
+    parser.add_argument(
+        "--open-questions",
+        type=int,
+        default=0,
+        help="also read the top --open-passages BM25 paragraphs for N sampled questions",
+    )
     parser.add_argument("--open-passages", type=int, default=5)
     args = parser.parse_args()
     if not args.eval.is_file():
@@ -157,7 +169,9 @@ def main() -> int:
     import tokenizers  # noqa: F401
 
     memory_before = memory_mb()
-    reader = SpanReader(args.model_dir, ReaderSettings(max_length=args.max_length, stride=args.stride), threads=args.threads)
+    reader = SpanReader(
+        args.model_dir, ReaderSettings(max_length=args.max_length, stride=args.stride), threads=args.threads
+    )
     started = time.perf_counter()
     reader.warm_up()
     result: dict[str, object] = {
@@ -173,11 +187,16 @@ def main() -> int:
         result["latency"] = latency(reader, chosen, passage_lists)
         result["memory_after_latency"] = memory_mb()
         result["reader_rss_growth_mb"] = round(
-            result["memory_after_latency"]["rss_mb"] - memory_before["rss_mb"], 1  # type: ignore[index]
+            result["memory_after_latency"]["rss_mb"] - memory_before["rss_mb"],
+            1,  # type: ignore[index]
         )
         result["load_average_after_latency"] = [round(value, 1) for value in os.getloadavg()]
     if not args.skip_closed:
-        subset = random.Random(SAMPLE_SEED).sample(examples, args.limit) if 0 < args.limit < len(examples) else examples
+        subset = (
+            random.Random(SAMPLE_SEED).sample(examples, args.limit)
+            if 0 < args.limit < len(examples)
+            else examples
+        )
         result["closed"] = closed_setting(reader, subset)
     if args.open_questions:
         sample = random.Random(SAMPLE_SEED).sample(examples, min(args.open_questions, len(examples)))

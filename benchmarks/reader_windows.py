@@ -55,7 +55,9 @@ def window_pairs(qa: QA, question: SquadQuestion, depth: int) -> list[dict]:
     """Labelled windows of the ranker's top ``depth`` sentences for one question."""
     ranking = qa.rank(question.question)
     pairs, seen = [], set()
-    references = [normalize_answer(answer.text) for answer in question.answers if normalize_answer(answer.text)]
+    references = [
+        normalize_answer(answer.text) for answer in question.answers if normalize_answer(answer.text)
+    ]
     for number, position in enumerate(ranking.order[:depth]):
         candidate = ranking.candidates[int(position)]
         window = sentence_window(candidate, number)
@@ -72,13 +74,23 @@ def window_pairs(qa: QA, question: SquadQuestion, depth: int) -> list[dict]:
         if inside:
             answer = inside[0]
             pairs.append(
-                {"group": question.question_id, "question": question.question, "context": context,
-                 "answer_start": answer.start - window.start, "answer_text": answer.text}
+                {
+                    "group": question.question_id,
+                    "question": question.question,
+                    "context": context,
+                    "answer_start": answer.start - window.start,
+                    "answer_text": answer.text,
+                }
             )
         elif not any(f" {reference} " in f" {normalize_answer(context)} " for reference in references):
             pairs.append(
-                {"group": question.question_id, "question": question.question, "context": context,
-                 "answer_start": -1, "answer_text": ""}
+                {
+                    "group": question.question_id,
+                    "question": question.question,
+                    "context": context,
+                    "answer_start": -1,
+                    "answer_text": "",
+                }
             )
     return pairs
 
@@ -88,7 +100,9 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=5000, help="train questions to make windows for")
     parser.add_argument("--depth", type=int, default=MAX_DEPTH, help="top sentences per question")
     parser.add_argument("--fit-answerable", type=int, default=3000, help="fit_reader_rank.py --limit")
-    parser.add_argument("--fit-unanswerable", type=int, default=1500, help="fit_reader_rank.py --unanswerable")
+    parser.add_argument(
+        "--fit-unanswerable", type=int, default=1500, help="fit_reader_rank.py --unanswerable"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     train = load_squad(TRAIN_FILE)
@@ -103,8 +117,10 @@ def main() -> int:
                 out.write(json.dumps(pair) + "\n")
                 positives += pair["answer_start"] >= 0
                 negatives += pair["answer_start"] < 0
-    print(f"{len(chosen)} questions (of {len(pool)} not used by the re-ranker fit): "
-          f"{positives} answer windows, {negatives} no-answer windows -> {args.out}")
+    print(
+        f"{len(chosen)} questions (of {len(pool)} not used by the re-ranker fit): "
+        f"{positives} answer windows, {negatives} no-answer windows -> {args.out}"
+    )
     return 0
 
 

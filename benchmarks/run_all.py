@@ -29,8 +29,14 @@ QUICK_SUPPORTED = {"bench_indexing.py", "bench_query.py"}
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs (results kept in benchmarks/.cache/results, README untouched)")
-    parser.add_argument("--report", action="store_true", help="only re-render the README section from saved results")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller runs (results kept in benchmarks/.cache/results, README untouched)",
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="only re-render the README section from saved results"
+    )
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
     args = parser.parse_args()
     failed = []
@@ -42,7 +48,11 @@ def main() -> int:
                 command.append("--quick")
             print(f"== {script}", file=sys.stderr, flush=True)
             code = subprocess.run(command, cwd=ROOT).returncode
-            print(f"== {script}: exit {code} after {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"== {script}: exit {code} after {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             if code == MISSING_EXIT_CODE:
                 continue
             if code != 0:

@@ -96,7 +96,11 @@ class Stopwatch:
 def machine() -> dict[str, object]:
     """What the figures were measured on, and how busy it was."""
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
 
@@ -125,7 +129,9 @@ def run_child(script: Path, arguments: Sequence[str], timeout: float) -> dict[st
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({completed.returncode}):\n{completed.stderr[-3000:]}"
+        )
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     result["child_seconds"] = round(time.perf_counter() - started, 1)
     return result

@@ -73,7 +73,9 @@ class LookupEmbedder(Embedder):
         self.model_name = model_name
         self.dimension = dimension
 
-    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
+    ) -> np.ndarray:
         missing = [text for text in texts if text not in self.vectors]
         if missing:
             raise KeyError(f"no synthetic vector for {len(missing)} texts, e.g. {missing[0][:80]!r}")
@@ -130,9 +132,13 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
     bases = []
     for article in real.articles():
         rows = rows_of.get(article.doc_id, [])
-        if len(rows) == 1 and real.chunks[rows[0]].text == article.text and len(real.chunks[rows[0]].sentences) > 0:
+        if (
+            len(rows) == 1
+            and real.chunks[rows[0]].text == article.text
+            and len(real.chunks[rows[0]].sentences) > 0
+        ):
             spans = real.chunks[rows[0]].sentences
-            marked = sum(count_wordpieces(f"{article.text[s.start:s.end]} (variant 99)") for s in spans)
+            marked = sum(count_wordpieces(f"{article.text[s.start : s.end]} (variant 99)") for s in spans)
             if marked <= real.chunk_settings.max_tokens - 2:  # every variant stays one chunk
                 first = int(real.sentence_offsets[rows[0]])
                 vectors = np.asarray(real.sentence_vectors[first : first + len(spans)], dtype=np.float32)
@@ -146,7 +152,9 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
         variant = number // len(bases)
         if variant == 0:
             synthetic, text, new_spans = article, article.text, list(spans)
-            vectors.update((article.text[s.start : s.end], v) for s, v in zip(spans, sentence_vectors, strict=True))
+            vectors.update(
+                (article.text[s.start : s.end], v) for s, v in zip(spans, sentence_vectors, strict=True)
+            )
         else:
             text, new_spans = _variant_text(article, spans, variant)
             title = f"{article.title} (variant {variant})"

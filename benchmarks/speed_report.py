@@ -178,9 +178,9 @@ def query_table(result: dict) -> list[str]:
         "no two passages share a sentence, retitles it and adds Gaussian noise to each real sentence vector, cosine "
         "about 0.96; see `speed_corpora.py`). Each question is asked "
         "once (distinct SQuAD part-A questions), so no cache helps. `QA(reader=None).ask` is the sentence-level "
-        "answerer (the issue's \"without reader\" target); `rag.ask` is the default, with the span reader re-reading "
+        'answerer (the issue\'s "without reader" target); `rag.ask` is the default, with the span reader re-reading '
         "up to 7 of the best sentences, those within 4 ranker logits of the best one (other questions than the "
-        "no-reader column's). \"Embedded\" counts sentences "
+        'no-reader column\'s). "Embedded" counts sentences '
         "(the 100k build looks its vectors up instead of embedding them).",
         "",
         "| Corpus | chunks | dense index | load s | RSS after load MB | `index.search` p50 / p95 ms "
@@ -197,8 +197,10 @@ def query_table(result: dict) -> list[str]:
             )
     for build in result.get("builds", []):
         lines.append("")
-        lines.append(f"Built `{build['option'][6:]}` in this run: {build['seconds']} s, {build['chunks']} chunks, "
-                     f"{build['embedded']} embedded.")
+        lines.append(
+            f"Built `{build['option'][6:]}` in this run: {build['seconds']} s, {build['chunks']} chunks, "
+            f"{build['embedded']} embedded."
+        )
     return lines
 
 
@@ -217,16 +219,36 @@ def render(command: str) -> str:
         *targets(indexing, query, coldstart),
     ]
     if indexing:
-        lines += ["", "### Indexing (`bench_indexing.py`)", "", f"Machine: {_machine_line(indexing)}.", "",
-                  *indexing_table(indexing)]
+        lines += [
+            "",
+            "### Indexing (`bench_indexing.py`)",
+            "",
+            f"Machine: {_machine_line(indexing)}.",
+            "",
+            *indexing_table(indexing),
+        ]
     if query:
-        lines += ["", "### Query latency and memory (`bench_query.py`)", "", f"Machine: {_machine_line(query)}.", "",
-                  *query_table(query)]
+        lines += [
+            "",
+            "### Query latency and memory (`bench_query.py`)",
+            "",
+            f"Machine: {_machine_line(query)}.",
+            "",
+            *query_table(query),
+        ]
     if coldstart:
         runs = ", ".join(f"{run['first_answer_seconds']} s" for run in coldstart["runs"])
-        lines += ["", "### Cold start (`bench_coldstart.py`)", "", f"Machine: {_machine_line(coldstart)}.", "",
-                  f"`{coldstart['command']}`, question {coldstart['question']!r}: first answer after {runs} "
-                  f"(listening after " + ", ".join(f"{run['listening_seconds']} s" for run in coldstart["runs"]) + ")."]
+        lines += [
+            "",
+            "### Cold start (`bench_coldstart.py`)",
+            "",
+            f"Machine: {_machine_line(coldstart)}.",
+            "",
+            f"`{coldstart['command']}`, question {coldstart['question']!r}: first answer after {runs} "
+            f"(listening after "
+            + ", ".join(f"{run['listening_seconds']} s" for run in coldstart["runs"])
+            + ").",
+        ]
     lines += ["", *NOTES, SECTION_END]
     return "\n".join(lines) + "\n"
 

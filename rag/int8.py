@@ -163,7 +163,9 @@ def inference_session(path: Path, options: Any) -> Any:
     if int8_weights() == "u8s8":
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     logger.debug("%s: int8 weights made unsigned (u8u8) for this CPU's integer kernels", path.name)
-    return onnxruntime.InferenceSession(portable_model_bytes(path), options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(
+        portable_model_bytes(path), options, providers=["CPUExecutionProvider"]
+    )
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
-        return cls(**{key: data.get(key) for key in cls.__dataclass_fields__ if key in data})
+        known = {key: data.get(key) for key in cls.__dataclass_fields__ if key in data}
+        return cls(**known)  # type: ignore[arg-type]  # JSON in, the dataclass's own types out
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ def main(seeds: Path, out: Path) -> dict[str, object]:
     answers = []
     for question in QUESTIONS:
         answer = rag.ask(question, index=index)
-        answers.append({"question": question, "found": answer.found, "text": answer.text, "score": answer.score})
+        answers.append(
+            {"question": question, "found": answer.found, "text": answer.text, "score": answer.score}
+        )
     texts = [
         article.text[span.start : span.end]
         for article in rag.load_articles([seeds]).articles

@@ -46,5 +46,10 @@ def subprocess_env() -> dict[str, str]:
 
 def run_python(script: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        python_command(script), env=subprocess_env(), capture_output=True, text=True, timeout=timeout, check=False
+        python_command(script),
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

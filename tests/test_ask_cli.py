@@ -102,8 +102,14 @@ def test_ask_rejects_bad_k(capsys, tmp_path):
 def test_ask_with_reader_returns_a_span_inside_the_cited_sentence(capsys, seed_index_dir):
     from rag.index import load_index
 
-    [answer] = ask_json(capsys, "--reader", "--index", str(seed_index_dir), "--json",
-                        "What did the US accuse China of in May?")
+    [answer] = ask_json(
+        capsys,
+        "--reader",
+        "--index",
+        str(seed_index_dir),
+        "--json",
+        "What did the US accuse China of in May?",
+    )
     assert answer["found"] and answer["text"]
     citation = answer["citations"][0]
     article = load_index(seed_index_dir).article(citation["doc_id"])

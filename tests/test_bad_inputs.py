@@ -55,7 +55,10 @@ def only_warning(path: Path) -> str:
         ("empty.txt", "file is empty"),
         ("whitespace_only.txt", "file is empty"),
         ("image_named_as_text.txt", "looks like a binary file, not text"),
-        ("image.png", "skipped, unsupported file type '.png' (supported: .txt, .md, .markdown, .html, .htm, .jsonl)"),
+        (
+            "image.png",
+            "skipped, unsupported file type '.png' (supported: .txt, .md, .markdown, .html, .htm, .jsonl)",
+        ),
         ("unsupported.pdf", "skipped, unsupported file type '.pdf'"),
         ("no_sentences.txt", "skipped, no article text left after cleaning"),
     ],
@@ -108,7 +111,9 @@ def test_markup_and_instructions_in_an_article_stay_inert_text() -> None:
 def test_duplicate_file_is_kept_once_with_a_warning() -> None:
     result = load_articles([BAD / "duplicate_a.txt", BAD / "duplicate_b.txt"])
     assert [article.path for article in result.articles] == [str(BAD / "duplicate_a.txt")]
-    assert result.warnings == [f"{BAD / 'duplicate_b.txt'}: skipped, same article as {BAD / 'duplicate_a.txt'}"]
+    assert result.warnings == [
+        f"{BAD / 'duplicate_b.txt'}: skipped, same article as {BAD / 'duplicate_a.txt'}"
+    ]
 
 
 def test_jsonl_bad_lines_are_reported_by_number_and_the_rest_ingested() -> None:
@@ -147,7 +152,9 @@ def test_odd_characters_in_paths_are_fine(tmp_path: Path, name: str) -> None:
     folder = tmp_path / "odd ✓ folder"
     folder.mkdir()
     path = folder / name
-    path.write_text("Storm closes mountain pass\n\nA storm closed the mountain pass on Friday.\n", encoding="utf-8")
+    path.write_text(
+        "Storm closes mountain pass\n\nA storm closed the mountain pass on Friday.\n", encoding="utf-8"
+    )
     for source in (path, folder):
         article = only_article(source)
         assert article.path == str(path)
@@ -232,9 +239,21 @@ def bm25_file(index_dir: Path) -> Path:
 
 
 DAMAGES = {
-    "missing manifest": (lambda d: (live(d) / "manifest.json").unlink(), IndexCorruptError, "unreadable manifest.json"),
-    "garbage manifest": (lambda d: (live(d) / "manifest.json").write_text("{not json"), IndexCorruptError, "unreadable manifest.json"),
-    "truncated manifest": (lambda d: truncate(live(d) / "manifest.json"), IndexCorruptError, "unreadable manifest.json"),
+    "missing manifest": (
+        lambda d: (live(d) / "manifest.json").unlink(),
+        IndexCorruptError,
+        "unreadable manifest.json",
+    ),
+    "garbage manifest": (
+        lambda d: (live(d) / "manifest.json").write_text("{not json"),
+        IndexCorruptError,
+        "unreadable manifest.json",
+    ),
+    "truncated manifest": (
+        lambda d: truncate(live(d) / "manifest.json"),
+        IndexCorruptError,
+        "unreadable manifest.json",
+    ),
     "truncated FAISS file": (lambda d: truncate(live(d) / "dense.faiss"), IndexCorruptError, "is damaged"),
     "missing FAISS file": (lambda d: (live(d) / "dense.faiss").unlink(), IndexCorruptError, "is damaged"),
     "truncated BM25 file": (lambda d: truncate(bm25_file(d)), IndexCorruptError, "is damaged"),
@@ -242,9 +261,21 @@ DAMAGES = {
     "truncated embeddings": (lambda d: truncate(live(d) / "embeddings.npy"), IndexCorruptError, "is damaged"),
     "pickled ids.npy": (pickled_ids, IndexCorruptError, "is damaged"),
     "truncated chunks.json": (lambda d: truncate(live(d) / "chunks.json"), IndexCorruptError, "is damaged"),
-    "truncated sentence spans": (lambda d: truncate(live(d) / "sentence_spans.npy"), IndexCorruptError, "is damaged"),
-    "missing articles.jsonl": (lambda d: (live(d) / "articles.jsonl").unlink(), IndexCorruptError, "is damaged"),
-    "other format version": (lambda d: edit_manifest(d, format_version=999), IndexMismatchError, "format version 999"),
+    "truncated sentence spans": (
+        lambda d: truncate(live(d) / "sentence_spans.npy"),
+        IndexCorruptError,
+        "is damaged",
+    ),
+    "missing articles.jsonl": (
+        lambda d: (live(d) / "articles.jsonl").unlink(),
+        IndexCorruptError,
+        "is damaged",
+    ),
+    "other format version": (
+        lambda d: edit_manifest(d, format_version=999),
+        IndexMismatchError,
+        "format version 999",
+    ),
     "other model": (
         lambda d: edit_manifest(d, model={"name": "someone/other-model", "dimension": 768}),
         IndexMismatchError,
@@ -265,7 +296,11 @@ DAMAGES = {
         IndexCorruptError,
         "unreadable CURRENT",
     ),
-    "CURRENT missing": (lambda d: (d / store.POINTER).unlink(), IndexCorruptError, "has snapshots but no CURRENT file"),
+    "CURRENT missing": (
+        lambda d: (d / store.POINTER).unlink(),
+        IndexCorruptError,
+        "has snapshots but no CURRENT file",
+    ),
 }
 
 
@@ -282,7 +317,9 @@ def test_damaged_index_fails_with_a_clear_error_and_the_fix(good_index: Path, da
 
 
 def test_missing_index_folder_says_how_to_build_one(tmp_path: Path) -> None:
-    with pytest.raises(IndexNotFoundError, match=r"no index at .*build one with `rag index PATH\.\.\. --index"):
+    with pytest.raises(
+        IndexNotFoundError, match=r"no index at .*build one with `rag index PATH\.\.\. --index"
+    ):
         load_index(tmp_path / "never-built", embedder=EMBEDDER)
 
 
@@ -325,7 +362,9 @@ def damaged_copy(seeded_index, tmp_path: Path, damage: str) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
-def test_make_run_recovers_every_damaged_index(seeded_index, tmp_path: Path, seeds_dir: Path, damage: str) -> None:
+def test_make_run_recovers_every_damaged_index(
+    seeded_index, tmp_path: Path, seeds_dir: Path, damage: str
+) -> None:
     from rag.cli import main
 
     index_dir = damaged_copy(seeded_index, tmp_path, damage)
@@ -336,12 +375,20 @@ def test_make_run_recovers_every_damaged_index(seeded_index, tmp_path: Path, see
     assert [path.name for path in index_dir.glob("snap-*")] == [live(index_dir).name]
 
 
-HINTED_REBUILD_CASES = ["missing manifest", "truncated FAISS file", "other model", "CURRENT missing", "missing articles.jsonl"]
+HINTED_REBUILD_CASES = [
+    "missing manifest",
+    "truncated FAISS file",
+    "other model",
+    "CURRENT missing",
+    "missing articles.jsonl",
+]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", HINTED_REBUILD_CASES)
-def test_the_hinted_rebuild_command_recovers_a_damaged_index(seeded_index, tmp_path: Path, damage: str) -> None:
+def test_the_hinted_rebuild_command_recovers_a_damaged_index(
+    seeded_index, tmp_path: Path, damage: str
+) -> None:
     from rag.cli import main
 
     index_dir = damaged_copy(seeded_index, tmp_path, damage)

@@ -39,7 +39,12 @@ def test_chunks_fit_the_token_budget_and_overlap_by_one_sentence(seed_articles) 
 def test_sentence_split_handles_abbreviations_and_paragraphs() -> None:
     text = "Title here\n\nMr. Smith met U.S. officials on Aug. 16. They talked.\n\nA new paragraph"
     sentences = [text[s.start : s.end] for s in split_sentences(text)]
-    assert sentences == ["Title here", "Mr. Smith met U.S. officials on Aug. 16.", "They talked.", "A new paragraph"]
+    assert sentences == [
+        "Title here",
+        "Mr. Smith met U.S. officials on Aug. 16.",
+        "They talked.",
+        "A new paragraph",
+    ]
 
 
 def test_long_sentence_becomes_its_own_chunk() -> None:
@@ -50,8 +55,13 @@ def test_long_sentence_becomes_its_own_chunk() -> None:
     assert chunks[0].chunk_id == "d-0000"
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"max_tokens": 4}, "max_tokens must be >= 16, got 4"),
-                                                   ({"overlap_sentences": -1}, "overlap_sentences must be >= 0")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_tokens": 4}, "max_tokens must be >= 16, got 4"),
+        ({"overlap_sentences": -1}, "overlap_sentences must be >= 0"),
+    ],
+)
 def test_settings_validation(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         ChunkSettings(**kwargs)

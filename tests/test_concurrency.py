@@ -306,5 +306,7 @@ def test_twenty_concurrent_chat_users_each_get_their_own_answer(tmp_path: Path) 
         index = rag.load_index(index_dir)
     for question, reply in zip(USER_QUESTIONS, replies, strict=True):
         assert reply["question"] == question
-        assert reply == rag.ask(question, index=index, k=USER_K).to_dict()  # the reply to this question, not another's
+        assert (
+            reply == rag.ask(question, index=index, k=USER_K).to_dict()
+        )  # the reply to this question, not another's
     assert sum(reply["found"] for reply in replies) > 0

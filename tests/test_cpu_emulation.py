@@ -33,7 +33,9 @@ SCORE_TOLERANCE = 0.03
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(platform.machine() != "x86_64", reason="emulates an x86-64 CPU"),
-    pytest.mark.skipif(shutil.which("qemu-x86_64") is None, reason="qemu-user is not installed (make emulator)"),
+    pytest.mark.skipif(
+        shutil.which("qemu-x86_64") is None, reason="qemu-user is not installed (make emulator)"
+    ),
 ]
 
 

@@ -124,7 +124,9 @@ def test_kill_minus_9_during_add_and_remove_never_loses_the_last_commit(tmp_path
         check=False,
     )
     assert writer.returncode == 0, writer.stderr
-    last = {numbered_article(FIRST_WRITER_ARTICLE + step).doc_id for step in range(OPERATIONS - 3, OPERATIONS)}
+    last = {
+        numbered_article(FIRST_WRITER_ARTICLE + step).doc_id for step in range(OPERATIONS - 3, OPERATIONS)
+    }
     assert assert_answers(index_dir) == {numbered_article(n).doc_id for n in range(3)} | last
     assert leftovers(index_dir) == []
     assert killed_mid_write > 0, "no kill landed inside a snapshot write; widen KILL_WINDOW_SECONDS"
@@ -183,7 +185,9 @@ FAILURE_POINTS = {
 
 
 @pytest.mark.parametrize("point", sorted(FAILURE_POINTS))
-def test_a_failed_write_leaves_the_previous_index_live_and_no_debris(tmp_path: Path, monkeypatch, point: str) -> None:
+def test_a_failed_write_leaves_the_previous_index_live_and_no_debris(
+    tmp_path: Path, monkeypatch, point: str
+) -> None:
     """Disk full halfway through a snapshot: the add fails loudly, nothing on disk or in memory changes."""
     index = build_index([numbered_article(n) for n in range(3)], tmp_path, embedder=EMBEDDER)
     before = store.live_snapshot_name(tmp_path)

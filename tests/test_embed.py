@@ -115,7 +115,9 @@ def torch_vectors(sample_texts):
 # (qemu EPYC-Milan; 0.9892 there before int8 weights were run unsigned on CPUs without VNNI).
 @pytest.mark.slow
 @pytest.mark.parametrize(("quantization", "least_cosine"), [("none", 0.9999), ("int8", 0.99)])
-def test_onnx_vectors_agree_with_torch(export_folder, sample_texts, torch_vectors, quantization, least_cosine):
+def test_onnx_vectors_agree_with_torch(
+    export_folder, sample_texts, torch_vectors, quantization, least_cosine
+):
     vectors = OnnxEmbedder(quantization=quantization, cache_folder=export_folder).encode(sample_texts)
     assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -136,7 +138,9 @@ def test_int8_vector_of_a_text_does_not_depend_on_its_batch(export_folder, sampl
     together = embedder.encode(sample_texts)
     alone = np.stack([embedder.encode([text])[0] for text in sample_texts])
     np.testing.assert_allclose(together, alone, atol=1e-6)
-    np.testing.assert_allclose(embedder.encode_query(QUESTIONS[0]), alone[len(sample_texts) - len(QUESTIONS)], atol=1e-6)
+    np.testing.assert_allclose(
+        embedder.encode_query(QUESTIONS[0]), alone[len(sample_texts) - len(QUESTIONS)], atol=1e-6
+    )
 
 
 @pytest.mark.slow
@@ -152,7 +156,9 @@ def test_export_is_cached_and_reused(export_folder):
 
 
 @pytest.mark.slow
-def test_rebuilding_the_seed_index_with_the_default_backend_embeds_nothing(tmp_path, export_folder, seeds_dir):
+def test_rebuilding_the_seed_index_with_the_default_backend_embeds_nothing(
+    tmp_path, export_folder, seeds_dir
+):
     from rag.index import build_index
 
     embedder = OnnxEmbedder(quantization="int8", cache_folder=export_folder)

@@ -70,4 +70,10 @@ def test_calibration_bins_and_the_confident_share():
     assert bins[(0.5, 0.6)].right == 0.0 and bins[(0.1, 0.2)].right == 1.0
     assert scores.confident_share == pytest.approx(4 / 5)
     assert scores.confident_right == pytest.approx(2 / 4)
-    assert scores.to_dict()["score_bins"][0] == {"low": 0.1, "high": 0.2, "questions": 1, "mean_score": 0.12, "right": 1.0}
+    assert scores.to_dict()["score_bins"][0] == {
+        "low": 0.1,
+        "high": 0.2,
+        "questions": 1,
+        "mean_score": 0.12,
+        "right": 1.0,
+    }

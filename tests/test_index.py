@@ -174,8 +174,16 @@ def test_interrupted_write_leaves_old_index_loadable(tmp_path, embedder, monkeyp
 @pytest.mark.parametrize(
     "damage",
     [
-        "dense.faiss", "embeddings.npy", "ids.npy", "chunks.json", "chunk_spans.npy", "sentence_counts.npy",
-        "sentence_spans.npy", "manifest.json", "bm25", "bm25_sentences",
+        "dense.faiss",
+        "embeddings.npy",
+        "ids.npy",
+        "chunks.json",
+        "chunk_spans.npy",
+        "sentence_counts.npy",
+        "sentence_spans.npy",
+        "manifest.json",
+        "bm25",
+        "bm25_sentences",
     ],
 )
 def test_truncated_file_gives_index_corrupt_error(tmp_path, embedder, damage):
@@ -211,7 +219,9 @@ def test_chunk_offsets_outside_their_article_are_corrupt(tmp_path, embedder):
 def test_snapshot_in_the_older_chunks_jsonl_layout_still_loads(tmp_path, embedder):
     built = build_index(CORPUS, tmp_path / "index", embedder=embedder)
     folder = store.snapshot_path(tmp_path / "index")
-    rows = [{**chunk.to_dict(), "hash": digest} for chunk, digest in zip(built.chunks, built.hashes, strict=True)]
+    rows = [
+        {**chunk.to_dict(), "hash": digest} for chunk, digest in zip(built.chunks, built.hashes, strict=True)
+    ]
     store.write_jsonl(folder / "chunks.jsonl", rows)
     for name in ("chunks.json", "chunk_spans.npy", "sentence_counts.npy", "sentence_spans.npy"):
         (folder / name).unlink()

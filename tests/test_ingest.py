@@ -41,7 +41,11 @@ def test_seed_main_articles_metadata(seed_articles) -> None:
             "South China Morning Post",
             None,  # the page prints no date
         ),
-        ("China, North Korea vow close consultation on Korean Peninsula issues", "The Korea Herald", "2019-09-04"),
+        (
+            "China, North Korea vow close consultation on Korean Peninsula issues",
+            "The Korea Herald",
+            "2019-09-04",
+        ),
         (
             "Kim Jong-un tries to mend fences with China ahead of Donald Trump meeting with pledge to deepen"
             " cooperation with Beijing",
@@ -66,17 +70,27 @@ def test_body_is_kept_in_order(seed_articles) -> None:
     assert first < middle < last
     assert text.endswith("establish lasting peace.")
     scmp = by_title(seed_articles, "closer communication").text
-    assert "The meeting comes as both nations face deadlocks in talks with Washington" in scmp  # summary bullet
+    assert (
+        "The meeting comes as both nations face deadlocks in talks with Washington" in scmp
+    )  # summary bullet
     assert scmp.endswith("its territorial integrity.")
 
 
 def test_seed_002_teasers_are_separate_documents(seed_articles) -> None:
     teasers = [a for a in seed_articles if a.kind == "teaser"]
     assert [(t.title, t.source, t.published) for t in teasers] == [
-        ("US-Thai defence treaty looks to cement alliance in 21st century", "The Nation (Thailand)", "2019-11-18"),
+        (
+            "US-Thai defence treaty looks to cement alliance in 21st century",
+            "The Nation (Thailand)",
+            "2019-11-18",
+        ),
         ("Coming challenges call for stronger Korea-ASEAN ties", "Asia News Network", "2019-11-18"),
         ("Ayodhya: Coming full circle", "Ishan Joshi", "2019-11-18"),
-        ("N. Korea says it sent ultimatum to S. Korea over Mount Kumgang project", "The Korea Herald", "2019-11-15"),
+        (
+            "N. Korea says it sent ultimatum to S. Korea over Mount Kumgang project",
+            "The Korea Herald",
+            "2019-11-15",
+        ),
         ("Death of militant heads will stunt recruitment but not kill it", "The Star", "2019-11-15"),
         ("China, India doing ‘absolutely nothing’ to clean up", "The Statesman", "2019-11-14"),
     ]
@@ -95,7 +109,9 @@ def test_binary_and_empty_files_are_skipped_with_warning(tmp_path: Path) -> None
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
-    (tmp_path / "good.txt").write_text("A headline for the test\n\nThe council approved the budget on Monday.")
+    (tmp_path / "good.txt").write_text(
+        "A headline for the test\n\nThe council approved the budget on Monday."
+    )
     result = load_articles([tmp_path])
     assert [a.title for a in result.articles] == ["A headline for the test"]
     warnings = "\n".join(result.warnings)
@@ -114,7 +130,10 @@ def test_non_utf8_text_is_decoded(tmp_path: Path) -> None:
     (tmp_path / "latin.txt").write_bytes(text.encode("latin-1"))
     (tmp_path / "utf16.txt").write_bytes(text.replace("Café", "Bar").encode("utf-16"))
     result = load_articles([tmp_path / "latin.txt", tmp_path / "utf16.txt"])
-    assert [a.title for a in result.articles] == ["Café owners protest new rules", "Bar owners protest new rules"]
+    assert [a.title for a in result.articles] == [
+        "Café owners protest new rules",
+        "Bar owners protest new rules",
+    ]
     assert "Zürich" in result.articles[0].text
 
 
@@ -148,8 +167,15 @@ def test_html_main_text_and_metadata(tmp_path: Path) -> None:
 
 def test_jsonl_fields_and_malformed_line(tmp_path: Path) -> None:
     rows = [
-        json.dumps({"text": "The port reopened on Monday after the storm passed.", "title": "Port reopens",
-                    "source": "Harbour News", "published": "March 3, 2020", "url": "https://example.org/a"}),
+        json.dumps(
+            {
+                "text": "The port reopened on Monday after the storm passed.",
+                "title": "Port reopens",
+                "source": "Harbour News",
+                "published": "March 3, 2020",
+                "url": "https://example.org/a",
+            }
+        ),
         "{not json",
         json.dumps({"title": "no text"}),
         json.dumps({"text": "Farmers expect a record harvest this year, the ministry said."}),

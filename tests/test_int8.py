@@ -117,7 +117,11 @@ def test_shipped_reader_gives_identical_logits_in_both_weight_formats(monkeypatc
     rng = np.random.default_rng(0)
     input_ids = rng.integers(1000, 29000, size=(2, 160))
     input_ids[:, 0] = 101
-    feed = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids), "token_type_ids": np.zeros_like(input_ids)}
+    feed = {
+        "input_ids": input_ids,
+        "attention_mask": np.ones_like(input_ids),
+        "token_type_ids": np.zeros_like(input_ids),
+    }
     monkeypatch.delenv(WEIGHTS_ENV, raising=False)
     as_chosen = inference_session(SHIPPED_READER, session_options()).run(None, feed)
     monkeypatch.setenv(WEIGHTS_ENV, "u8u8")
@@ -132,7 +136,10 @@ def test_version_and_doctor_name_the_kernels(capsys, tmp_path):
     assert done.value.code == 0
     report = kernel_report()
     line = capsys.readouterr().out
-    assert line.startswith("rag-news ") and f"int8 kernel {report.int8_kernel}, weights {report.int8_weights}" in line
+    assert (
+        line.startswith("rag-news ")
+        and f"int8 kernel {report.int8_kernel}, weights {report.int8_weights}" in line
+    )
 
     assert main(["doctor", "--json", "--index", str(tmp_path / "none")]) == 0
     described = json.loads(capsys.readouterr().out)

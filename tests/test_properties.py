@@ -19,18 +19,56 @@ from rag.ingest import clean_page, doc_id_for, load_articles
 from rag.types import Article
 
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="rag-hypothesis-"))  # its caches stay out of the repo
-SETTINGS = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-FILE_SETTINGS = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+FILE_SETTINGS = settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 WORDS = st.sampled_from(
-    ["The", "minister", "said", "on", "Monday", "Mr.", "U.S.", "3.5", "million", "Advertisement", "Photo:",
-     "Updated:", "2019-09-04", "<b>", "</p>", "**", "#", "-", "•", "“quoted”", "Zürich", "北京", "🙂", "\u200b",
-     "\u00a0", "e.g.", "...", "?!", "\t", "(", ")"]
+    [
+        "The",
+        "minister",
+        "said",
+        "on",
+        "Monday",
+        "Mr.",
+        "U.S.",
+        "3.5",
+        "million",
+        "Advertisement",
+        "Photo:",
+        "Updated:",
+        "2019-09-04",
+        "<b>",
+        "</p>",
+        "**",
+        "#",
+        "-",
+        "•",
+        "“quoted”",
+        "Zürich",
+        "北京",
+        "🙂",
+        "\u200b",
+        "\u00a0",
+        "e.g.",
+        "...",
+        "?!",
+        "\t",
+        "(",
+        ")",
+    ]
 )
 SEPARATORS = st.sampled_from([" ", " ", " ", ". ", "\n", "\n\n", ", ", "! ", "\r\n", ": "])
-PAGE_LIKE = st.lists(st.tuples(WORDS, SEPARATORS), max_size=120).map(lambda pairs: "".join(w + s for w, s in pairs))
+PAGE_LIKE = st.lists(st.tuples(WORDS, SEPARATORS), max_size=120).map(
+    lambda pairs: "".join(w + s for w, s in pairs)
+)
 # Lone surrogates reach us through JSON escapes and undecodable command lines.
-WITH_SURROGATES = st.lists(st.one_of(st.characters(), st.sampled_from(["\ud800", "\udcff"])), max_size=100).map("".join)
+WITH_SURROGATES = st.lists(
+    st.one_of(st.characters(), st.sampled_from(["\ud800", "\udcff"])), max_size=100
+).map("".join)
 ANY_TEXT = st.one_of(st.text(max_size=400), PAGE_LIKE, WITH_SURROGATES)
 
 
@@ -68,7 +106,11 @@ CONTENT = st.one_of(
     st.binary(max_size=600),
     ANY_TEXT.map(lambda text: text.encode("utf-8", errors="surrogatepass")),  # not valid UTF-8 then
     ANY_TEXT.map(lambda text: text.encode("utf-16", errors="surrogatepass")),
-    ANY_TEXT.map(lambda text: f"<html><body><p>{text}</p><script>{text}</script></body></html>".encode(errors="surrogatepass")),
+    ANY_TEXT.map(
+        lambda text: f"<html><body><p>{text}</p><script>{text}</script></body></html>".encode(
+            errors="surrogatepass"
+        )
+    ),
     st.lists(JSONL_LINE, max_size=5).map(
         lambda lines: "\n".join(lines).encode("utf-8", errors="surrogatepass")
     ),
@@ -108,12 +150,15 @@ def test_search_answers_any_question_or_says_it_is_empty(small_index: Index, que
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
 
 
-@pytest.mark.parametrize(("question", "k", "error", "message"), [
-    (None, 5, TypeError, "question must be a str, got NoneType"),
-    (b"bytes", 5, TypeError, "question must be a str, got bytes"),
-    ("fine", 0, ValueError, "k must be between 1 and 100, got 0"),
-    ("fine", 101, ValueError, "k must be between 1 and 100, got 101"),
-])
+@pytest.mark.parametrize(
+    ("question", "k", "error", "message"),
+    [
+        (None, 5, TypeError, "question must be a str, got NoneType"),
+        (b"bytes", 5, TypeError, "question must be a str, got bytes"),
+        ("fine", 0, ValueError, "k must be between 1 and 100, got 0"),
+        ("fine", 101, ValueError, "k must be between 1 and 100, got 101"),
+    ],
+)
 def test_search_rejects_wrong_arguments_by_name(small_index: Index, question, k, error, message) -> None:
     with pytest.raises(error, match=message):
         small_index.search(question, k=k)

@@ -372,3 +372,8 @@ def test_term_weights_follow_a_remove_then_add_of_the_same_size():
     assert len(index) == size  # same size: only the version tells the cache the corpus changed
     assert weights.frequency("zebras") == 0
     assert weights.frequency("tigers") == 1
+
+
+def test_an_unknown_reader_name_is_named():
+    with pytest.raises(ValueError, match="reader must be 'shipped', None or a Reader, got 'bert'"):
+        rag.QA(reader="bert")  # type: ignore[arg-type]

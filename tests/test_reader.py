@@ -40,7 +40,9 @@ def test_windows_cover_a_long_passage_with_exact_offsets():
     assert windows.pair_index.tolist() == [0, 0, 0, 1]
     assert windows.input_ids.shape[1] == 40 and windows.attention_mask[3].sum() < 40
     answer_start = passage.index("Ri Yong-ho")
-    labels = [answer_positions(windows.context_offsets[row], answer_start, answer_start + 10) for row in range(3)]
+    labels = [
+        answer_positions(windows.context_offsets[row], answer_start, answer_start + 10) for row in range(3)
+    ]
     # the last window starts 8 word-pieces back, at "Yong": only the middle one holds the whole answer
     assert labels[0] == labels[2] == (NO_ANSWER_POSITION, NO_ANSWER_POSITION)
     start, end = labels[1]
@@ -111,9 +113,9 @@ def test_load_pairs_splits_answers_and_no_answer_windows(tmp_path: Path):
         encoding="utf-8",
     )
     pairs = load_pairs(path)
-    assert [(e.question, e.context[e.answer_start : e.answer_start + len(e.answer_text)]) for e in pairs.examples] == [
-        ("Who won?", "Ada")
-    ]
+    assert [
+        (e.question, e.context[e.answer_start : e.answer_start + len(e.answer_text)]) for e in pairs.examples
+    ] == [("Who won?", "Ada")]
     assert pairs.negatives == [("Who won?", "It rained all day.")]
     assert pairs.groups == ["q1", "Who won?"]  # examples first, then negatives; no group: the question
 
@@ -150,14 +152,19 @@ def test_shared_span_loss_prefers_the_gold_window_and_skips_unanswered_groups():
 @pytest.mark.parametrize(
     "line, message",
     [
-        ('{"question": "Q?", "context": "Ada won.", "answer_start": 4, "answer_text": "Ada"}', "answer_text is not at answer_start"),
+        (
+            '{"question": "Q?", "context": "Ada won.", "answer_start": 4, "answer_text": "Ada"}',
+            "answer_text is not at answer_start",
+        ),
         ('{"question": "Q?", "context": "Ada won."}', "not a training pair"),
         ("not json", "not a training pair"),
     ],
 )
 def test_load_pairs_names_the_bad_line(tmp_path: Path, line: str, message: str):
     path = tmp_path / "pairs.jsonl"
-    path.write_text('{"question": "Q?", "context": "C.", "answer_start": -1, "answer_text": ""}\n' + line + "\n")
+    path.write_text(
+        '{"question": "Q?", "context": "C.", "answer_start": -1, "answer_text": ""}\n' + line + "\n"
+    )
     with pytest.raises(ValueError, match=rf"pairs.jsonl:2: {message}"):
         load_pairs(path)
 
@@ -185,12 +192,16 @@ def test_window_settings_name_the_bad_value():
 
 def test_missing_model_names_path_and_training_command(tmp_path: Path):
     reader = SpanReader(tmp_path / "nowhere")
-    with pytest.raises(ReaderModelMissingError, match=r"nowhere/reader-int8\.onnx.*python -m rag\.reader\.train"):
+    with pytest.raises(
+        ReaderModelMissingError, match=r"nowhere/reader-int8\.onnx.*python -m rag\.reader\.train"
+    ):
         reader.read("Who?", ["Someone met someone."])
 
 
 def test_bad_passage_type_points_to_the_right_call(tmp_path: Path):
-    with pytest.raises(TypeError, match="passage 1 must be a str or a tuple whose first item is the passage text"):
+    with pytest.raises(
+        TypeError, match="passage 1 must be a str or a tuple whose first item is the passage text"
+    ):
         SpanReader(tmp_path).read("Who?", ["text", 42])
 
 
@@ -248,8 +259,17 @@ def test_hit_reader_maps_spans_to_article_offsets(shipped_reader: SpanReader, se
     article = next(article for article in seed_articles if needle in article.text)
     start = article.text.index(needle)
     end = article.text.index(".", start) + 1
-    hit = Hit(doc_id=article.doc_id, chunk_id="c1", title=article.title, text=article.text[start:end],
-              start=start, end=end, score=1.0, dense_score=0.5, bm25_score=3.0)
+    hit = Hit(
+        doc_id=article.doc_id,
+        chunk_id="c1",
+        title=article.title,
+        text=article.text[start:end],
+        start=start,
+        end=end,
+        score=1.0,
+        dense_score=0.5,
+        bm25_score=3.0,
+    )
     spans = HitReader(shipped_reader, spans_per_hit=2).read("Who did Wang Yi meet in Pyongyang?", [hit])
     assert len(spans) == 2
     best = spans[0]

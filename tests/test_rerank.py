@@ -69,7 +69,9 @@ def test_best_inside_keeps_spans_of_the_sentence_and_penalises_question_words():
     ]
     plain = best_inside(candidate, spans, stems, overlap_penalty=0.0)
     assert TEXT[plain.span.start : plain.span.end] == "Pyongyang"
-    penalised = best_inside(candidate, spans, stems, overlap_penalty=1.0, window=sentence_window(candidate, 0))
+    penalised = best_inside(
+        candidate, spans, stems, overlap_penalty=1.0, window=sentence_window(candidate, 0)
+    )
     assert TEXT[penalised.span.start : penalised.span.end] == "Ri Yong-ho"
     assert (penalised.margin, penalised.overlap) == (2.0, 0.0)
     assert penalised.window_margin == 5.0  # "Wang Yi" in the neighbouring sentence
@@ -114,7 +116,9 @@ def test_shipped_rerank_model_reads_and_a_damaged_copy_is_refused(tmp_path: Path
 
 def test_read_count_skips_sentences_far_below_the_best_and_round_trips(tmp_path: Path):
     model = replace(shipped_rerank_model(), depth=4, max_logit_gap=3.0)
-    assert model.read_count(np.array([5.0, 4.0, 2.5, 1.9, 1.8])) == 3  # 1.9 is 3.1 below; the 5th is past depth
+    assert (
+        model.read_count(np.array([5.0, 4.0, 2.5, 1.9, 1.8])) == 3
+    )  # 1.9 is 3.1 below; the 5th is past depth
     assert model.read_count(np.array([5.0, -9.0])) == 1
     assert model.read_count(np.array([])) == 0
     assert replace(model, max_logit_gap=math.inf).read_count(np.array([5.0, -50.0, -90.0])) == 3

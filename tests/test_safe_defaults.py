@@ -85,7 +85,9 @@ def test_an_upload_name_cannot_leave_the_uploads_folder(tmp_path: Path, name: st
     if stored is not None:
         assert stored.resolve().is_relative_to(folder.resolve())
         assert stored.suffix == ".txt" and ".." not in stored.relative_to(folder).parts
-    outside = [p for p in tmp_path.rglob("*") if p.is_file() and not p.resolve().is_relative_to(folder.resolve())]
+    outside = [
+        p for p in tmp_path.rglob("*") if p.is_file() and not p.resolve().is_relative_to(folder.resolve())
+    ]
     assert outside == [source]
 
 

@@ -29,15 +29,28 @@ def test_ask_endpoint_returns_the_answer_json_with_checkable_citations(app, clie
     from rag.index import load_index
 
     reply = json.loads(client.predict(QUESTION, api_name="/ask"))
-    assert list(reply) == ["question", "found", "text", "sentence", "score", "citations", "alternatives", "message"]
+    assert list(reply) == [
+        "question",
+        "found",
+        "text",
+        "sentence",
+        "score",
+        "citations",
+        "alternatives",
+        "message",
+    ]
     assert reply["question"] == QUESTION
     assert reply["citations"], "every answer cites at least one passage"
     index = load_index(app[1])
     for citation in reply["citations"]:
         text = index.article(citation["doc_id"]).text
         assert citation["title"] == index.article(citation["doc_id"]).title
-        assert text[citation["sentence_span"]["start"] : citation["sentence_span"]["end"]] == citation["quote"]
-        assert text[citation["passage_span"]["start"] : citation["passage_span"]["end"]] == citation["passage"]
+        assert (
+            text[citation["sentence_span"]["start"] : citation["sentence_span"]["end"]] == citation["quote"]
+        )
+        assert (
+            text[citation["passage_span"]["start"] : citation["passage_span"]["end"]] == citation["passage"]
+        )
     if reply["found"]:
         first = reply["citations"][0]
         text = index.article(first["doc_id"]).text

@@ -71,7 +71,9 @@ def test_question_gets_an_answer_with_a_citation_that_expands(app, page, tmp_pat
         assert reply.locator(".rag-answer-text").first.inner_text() == expected["text"]
         assert reply.locator(".rag-quote").first.inner_text() == expected["sentence"]
         if expected["text"] != expected["sentence"]:
-            assert reply.locator(".rag-quote").first.locator("mark.rag-answer").inner_text() == expected["text"]
+            assert (
+                reply.locator(".rag-quote").first.locator("mark.rag-answer").inner_text() == expected["text"]
+            )
     first = expected["citations"][0]
     summary = reply.locator("details.rag-cite summary").first
     assert summary.is_visible()

@@ -26,9 +26,17 @@ ANSWER = Span(35, 45)
 
 def citation(**changes) -> Citation:
     fields = dict(
-        doc_id="d1", title="Wang visits Pyongyang", source="The Korea Herald", published="2019-09-04",
-        path="seeds/a.txt", kind="article", quote=TEXT[SENTENCE.start : SENTENCE.end], span=ANSWER,
-        sentence_span=SENTENCE, passage=TEXT, passage_span=Span(0, len(TEXT)),
+        doc_id="d1",
+        title="Wang visits Pyongyang",
+        source="The Korea Herald",
+        published="2019-09-04",
+        path="seeds/a.txt",
+        kind="article",
+        quote=TEXT[SENTENCE.start : SENTENCE.end],
+        span=ANSWER,
+        sentence_span=SENTENCE,
+        passage=TEXT,
+        passage_span=Span(0, len(TEXT)),
     )
     fields.update(changes)
     return Citation(**fields)
@@ -36,8 +44,12 @@ def citation(**changes) -> Citation:
 
 def answer(**changes) -> Answer:
     fields = dict(
-        question="Who did Wang Yi meet?", found=True, text="Ri Yong-ho",
-        sentence=TEXT[SENTENCE.start : SENTENCE.end], score=0.8, citations=(citation(),),
+        question="Who did Wang Yi meet?",
+        found=True,
+        text="Ri Yong-ho",
+        sentence=TEXT[SENTENCE.start : SENTENCE.end],
+        score=0.8,
+        citations=(citation(),),
     )
     fields.update(changes)
     return Answer(**fields)
@@ -49,7 +61,7 @@ def marked(message: str, css_class: str) -> list[str]:
 
 
 def test_escape_text_turns_markup_and_markdown_into_entities():
-    assert escape_text('<b>*x*</b> & [a](b) $y$\nz') == (
+    assert escape_text("<b>*x*</b> & [a](b) $y$\nz") == (
         "&#60;b&#62;&#42;x&#42;&#60;/b&#62; &#38; &#91;a&#93;(b) &#36;y&#36;<br>z"
     )
 
@@ -74,23 +86,35 @@ def test_answer_message_highlights_the_answer_span_in_quote_and_passage():
     assert re.findall(r'<mark class="rag-sentence">(.*?)</mark> Both', message) == [
         'Wang Yi met <mark class="rag-answer">Ri Yong-ho</mark> in Pyongyang on Monday.'
     ]
-    assert "<strong class=\"rag-answer-text\">Ri Yong-ho</strong>" in message
+    assert '<strong class="rag-answer-text">Ri Yong-ho</strong>' in message
 
 
 def test_highlight_uses_offsets_not_the_first_occurrence():
     text = "Ri met Ri."
     sentence = Span(0, len(text))
-    message = format_answer(answer(
-        text="Ri", sentence=text,
-        citations=(citation(quote=text, span=Span(7, 9), sentence_span=sentence, passage=text, passage_span=sentence),),
-    ))
+    message = format_answer(
+        answer(
+            text="Ri",
+            sentence=text,
+            citations=(
+                citation(
+                    quote=text, span=Span(7, 9), sentence_span=sentence, passage=text, passage_span=sentence
+                ),
+            ),
+        )
+    )
     assert 'Ri met <mark class="rag-answer">Ri</mark>.' in message
 
 
 def test_citation_label_and_passage_offsets_relative_to_the_passage():
     passage = TEXT[SENTENCE.start :]
-    message = format_answer(answer(citations=(citation(passage=passage, passage_span=Span(SENTENCE.start, len(TEXT))),)))
-    assert '<span class="rag-cite-num">[1]</span> <span class="rag-cite-title">Wang visits Pyongyang</span>' in message
+    message = format_answer(
+        answer(citations=(citation(passage=passage, passage_span=Span(SENTENCE.start, len(TEXT))),))
+    )
+    assert (
+        '<span class="rag-cite-num">[1]</span> <span class="rag-cite-title">Wang visits Pyongyang</span>'
+        in message
+    )
     assert "— The Korea Herald, 4 Sep 2019" in message
     assert marked(message, "rag-answer") == ["Ri Yong-ho", "Ri Yong-ho"]
 
@@ -99,11 +123,24 @@ def test_article_text_is_escaped_everywhere():
     hostile = '<script>alert("x")</script> **bold** <img src=x onerror=alert(1)>'
     text = f"Ri Yong-ho said {hostile}."
     sentence = Span(0, len(text))
-    message = format_answer(answer(
-        text="Ri Yong-ho", sentence=text,
-        citations=(citation(title=hostile, source=hostile, quote=text, span=Span(0, 10), sentence_span=sentence,
-                            passage=text, passage_span=sentence, path="/srv/news/<b>x.md"),),
-    ))
+    message = format_answer(
+        answer(
+            text="Ri Yong-ho",
+            sentence=text,
+            citations=(
+                citation(
+                    title=hostile,
+                    source=hostile,
+                    quote=text,
+                    span=Span(0, 10),
+                    sentence_span=sentence,
+                    passage=text,
+                    passage_span=sentence,
+                    path="/srv/news/<b>x.md",
+                ),
+            ),
+        )
+    )
     assert "<script" not in message and "<img" not in message and "<b>" not in message and "**" not in message
     assert message.count("&#60;script&#62;") == 4  # title, source, quote, passage
     assert "&#60;b&#62;x.md" in message  # the file name, not the server's folders
@@ -120,17 +157,25 @@ def test_alternatives_are_listed_with_numbering_continued():
 
 
 def test_not_found_shows_the_plain_message_and_closest_passages():
-    message = format_answer(Answer(
-        question="What is the capital of Canada?", found=False, text="", sentence="", score=0.1,
-        citations=(citation(span=Span(23, 23)),),
-    ))
+    message = format_answer(
+        Answer(
+            question="What is the capital of Canada?",
+            found=False,
+            text="",
+            sentence="",
+            score=0.1,
+            citations=(citation(span=Span(23, 23)),),
+        )
+    )
     assert NOT_FOUND_MESSAGE in message
     assert "Closest passages" in message
     assert marked(message, "rag-answer") == []
     assert marked(message, "rag-sentence") == [TEXT[SENTENCE.start : SENTENCE.end]]
 
 
-@pytest.mark.parametrize(("score", "level"), [(0.75, "high"), (0.7499, "medium"), (0.5, "medium"), (0.49, "low")])
+@pytest.mark.parametrize(
+    ("score", "level"), [(0.75, "high"), (0.7499, "medium"), (0.5, "medium"), (0.49, "low")]
+)
 def test_confidence_level_bands(score, level):
     assert confidence_level(score) == level
 
@@ -142,7 +187,12 @@ def test_confidence_bands_reject_inverted_thresholds():
 
 @pytest.mark.parametrize(
     ("published", "shown"),
-    [("2019-09-04", "4 Sep 2019"), ("2019-11-18T10:30:00+07:00", "18 Nov 2019"), ("last May", "last May"), (None, "")],
+    [
+        ("2019-09-04", "4 Sep 2019"),
+        ("2019-11-18T10:30:00+07:00", "18 Nov 2019"),
+        ("last May", "last May"),
+        (None, ""),
+    ],
 )
 def test_format_date(published, shown):
     assert format_date(published) == shown
@@ -150,11 +200,20 @@ def test_format_date(published, shown):
 
 def test_not_found_takes_closest_passages_from_the_candidates_once_each():
     candidate = answer(score=0.2)
-    message = format_answer(Answer(
-        question="What is the capital of Canada?", found=False, text="", sentence="", score=0.2,
-        alternatives=(candidate, answer(text="Monday", score=0.1, citations=(citation(span=Span(62, 68)),))),
-        message="best candidate scored 0.20",
-    ))
+    message = format_answer(
+        Answer(
+            question="What is the capital of Canada?",
+            found=False,
+            text="",
+            sentence="",
+            score=0.2,
+            alternatives=(
+                candidate,
+                answer(text="Monday", score=0.1, citations=(citation(span=Span(62, 68)),)),
+            ),
+            message="best candidate scored 0.20",
+        )
+    )
     assert re.findall(r'rag-cite-num">\[(\d+)\]', message) == ["1"]  # both candidates cite one passage
     assert marked(message, "rag-answer") == []
     assert '<p class="rag-note">best candidate scored 0.20</p>' in message

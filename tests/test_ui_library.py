@@ -76,7 +76,10 @@ def test_store_upload_names_by_content_and_stays_in_the_folder(tmp_path):
     assert stored == folder / digest / "report.md"
     assert stored.read_text(encoding="utf-8") == ARTICLE
     assert library.store_upload(source, "report.md", folder) == stored
-    assert [path.relative_to(folder) for path in folder.rglob("*")] == [Path(digest), Path(digest, "report.md")]
+    assert [path.relative_to(folder) for path in folder.rglob("*")] == [
+        Path(digest),
+        Path(digest, "report.md"),
+    ]
 
 
 def test_add_uploads_indexes_good_files_and_reports_bad_ones(index, tmp_path):
@@ -87,7 +90,9 @@ def test_add_uploads_indexes_good_files_and_reports_bad_ones(index, tmp_path):
     folder = tmp_path / "uploads"
     steps = []
     summary = library.add_uploads(
-        index, [(good, "harbour.md"), (empty, "empty.txt"), (image, "photo.png")], folder,
+        index,
+        [(good, "harbour.md"), (empty, "empty.txt"), (image, "photo.png")],
+        folder,
         progress=lambda done, total, name: steps.append((done, total, name)),
     )
     assert [outcome.ok for outcome in summary.outcomes] == [True, False, False]
@@ -136,7 +141,10 @@ def test_article_rows_and_choices_hide_teasers_on_request():
         Article(doc_id="t", title="Other story", text="y", kind="teaser"),
     ]
     assert library.article_rows(articles) == [
-        ["Main story", "Herald", "4 Sep 2019", "article"], ["Other story", "", "", "teaser"]
+        ["Main story", "Herald", "4 Sep 2019", "article"],
+        ["Other story", "", "", "teaser"],
     ]
-    assert library.article_rows(articles, show_teasers=False) == [["Main story", "Herald", "4 Sep 2019", "article"]]
+    assert library.article_rows(articles, show_teasers=False) == [
+        ["Main story", "Herald", "4 Sep 2019", "article"]
+    ]
     assert library.article_choices(articles, show_teasers=False) == [("Main story — Herald", "a")]

@@ -18,7 +18,9 @@ def test_address_from_environment_then_flags():
     assert resolve_address("::1", 9000, environ) == ("::1", 9000)
 
 
-@pytest.mark.parametrize(("value", "message"), [("http", "whole number, got 'http'"), (70000, "got 70000"), (0, "got 0")])
+@pytest.mark.parametrize(
+    ("value", "message"), [("http", "whole number, got 'http'"), (70000, "got 70000"), (0, "got 0")]
+)
 def test_bad_port_is_named(value, message):
     with pytest.raises(ValueError, match=message):
         parse_port(value)

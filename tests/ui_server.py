@@ -56,15 +56,22 @@ def running_app(work_dir: Path) -> Iterator[tuple[str, Path]]:
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, str(REPO / "app.py"), "--port", str(port)],
-            cwd=work_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=work_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + START_TIMEOUT_SECONDS
             while not _up(url):
                 if process.poll() is not None:
-                    raise RuntimeError(f"app exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"app exited with {process.returncode}:\n{log_path.read_text()[-3000:]}"
+                    )
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"app not up after {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"app not up after {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()[-3000:]}"
+                    )
                 time.sleep(POLL_SECONDS)
             yield url, index_dir
         finally:

@@ -14,11 +14,16 @@ COMMANDS = (ingest_cmd, index_cmd, ask_cmd, eval_cmd, serve_cmd, train_cmd, doct
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rag", description="Ask questions of news articles.", formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="rag",
+        description="Ask questions of news articles.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
     parser.add_argument(
-        "--version", action="version", version=doctor_cmd.version_line(), help="show the version, int8 kernels and exit"
+        "--version",
+        action="version",
+        version=doctor_cmd.version_line(),
+        help="show the version, int8 kernels and exit",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:

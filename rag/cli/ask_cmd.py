@@ -31,7 +31,8 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     )
     readers = parser.add_mutually_exclusive_group()
     readers.add_argument(
-        "--no-reader", action="store_true",
+        "--no-reader",
+        action="store_true",
         help="answer at sentence level, without the trained span reader (faster, longer answers)",
     )
     readers.add_argument("--reader", action="store_true", help="use the trained span reader (the default)")
@@ -70,13 +71,14 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     from rag.index import load_index
     from rag.qa import QA, default_index
     from rag.qa.answerer import SHIPPED_READER, check_k
+    from rag.types import Answer
 
     if args.k is not None:
         check_k(args.k)
     index = load_index(args.index) if args.index else default_index()
     reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
-    history = []
+    history: list[Answer] = []
     for question in questions_from(args.questions, sys.stdin):
         answer = qa.ask(question, history=history if args.conversation else None)
         history.append(answer)

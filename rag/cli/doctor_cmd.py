@@ -13,13 +13,26 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-PACKAGES = ("onnxruntime", "onnx", "torch", "numpy", "sentence-transformers", "transformers", "faiss-cpu", "bm25s")
+PACKAGES = (
+    "onnxruntime",
+    "onnx",
+    "torch",
+    "numpy",
+    "sentence-transformers",
+    "transformers",
+    "faiss-cpu",
+    "bm25s",
+)
 HASH_PREFIX = 16
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
-    parser = subparsers.add_parser("doctor", help="show versions, CPU kernels and model files (for bug reports)")
-    parser.add_argument("--index", default=None, help="index folder to describe (default: $RAG_INDEX_DIR or indexes/default)")
+    parser = subparsers.add_parser(
+        "doctor", help="show versions, CPU kernels and model files (for bug reports)"
+    )
+    parser.add_argument(
+        "--index", default=None, help="index folder to describe (default: $RAG_INDEX_DIR or indexes/default)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 

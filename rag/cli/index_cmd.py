@@ -96,7 +96,9 @@ def run_search(args) -> int:  # type: ignore[no-untyped-def]
         print(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False))
         return 0
     for rank, hit in enumerate(hits, start=1):
-        print(f"{rank}. {hit.score:+.3f} (dense {hit.dense_score:.3f}, bm25 {hit.bm25_score:.2f}) {hit.title}")
+        print(
+            f"{rank}. {hit.score:+.3f} (dense {hit.dense_score:.3f}, bm25 {hit.bm25_score:.2f}) {hit.title}"
+        )
         print(f"   {hit.text[:300]}")
     return 0
 
@@ -113,6 +115,7 @@ def _update_if_stale(index_dir, paths: list[str]) -> int:  # type: ignore[no-unt
     from rag.index import IndexError_, IndexNotFoundError, build_index, load_index
     from rag.index.rebuild import known_sources, recover_articles
     from rag.ingest import load_articles
+    from rag.types import Article
 
     try:
         index = load_index(index_dir)
@@ -130,6 +133,7 @@ def _update_if_stale(index_dir, paths: list[str]) -> int:  # type: ignore[no-unt
         print(f"rebuilding the index: {error or 'no live snapshot'}", file=sys.stderr)
         # Articles saved in the damaged index come back first (uploads included),
         # then whatever its recorded sources and the given paths hold now.
+        sources: list[str | Path | Article]
         try:
             sources = [*recover_articles(index_dir), *known_sources(index_dir)]
         except IndexError_:

@@ -30,9 +30,12 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--host", help=f"address to bind (default: $RAG_HOST or {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, help=f"port (default: $RAG_PORT or {DEFAULT_PORT})")
     parser.add_argument("--index", help="index folder (default: $RAG_INDEX_DIR or indexes/default)")
-    parser.add_argument("--auth", metavar="USER:PASS", help="require this login (use it when not on loopback)")
     parser.add_argument(
-        "--share", action="store_true",
+        "--auth", metavar="USER:PASS", help="require this login (use it when not on loopback)"
+    )
+    parser.add_argument(
+        "--share",
+        action="store_true",
         help="not supported: public share links need the network; bind --host and use your own proxy",
     )
     parser.set_defaults(run=run)
@@ -91,7 +94,10 @@ def _warm_up(index) -> None:  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     if args.share:
-        print("rag serve: --share is not supported (no public links); bind --host and use a proxy", file=sys.stderr)
+        print(
+            "rag serve: --share is not supported (no public links); bind --host and use a proxy",
+            file=sys.stderr,
+        )
         return 2
     from rag.config import default_index_dir
 
@@ -100,13 +106,19 @@ def run(args: argparse.Namespace) -> int:
     auth = parse_auth(args.auth)
     index = open_index(Path(args.index) if args.index else default_index_dir())
     if host not in LOOPBACK_HOSTS and auth is None:
-        print(f"warning: serving on {host} without --auth; anyone who can reach it can change the index", file=sys.stderr)
+        print(
+            f"warning: serving on {host} without --auth; anyone who can reach it can change the index",
+            file=sys.stderr,
+        )
 
     from rag.ui.app import build_app
     from rag.ui.launch import launch
 
     threading.Thread(target=_warm_up, args=(index,), daemon=True, name="warm-up").start()
     app = build_app(index)
-    print(f"serving {len(index.articles())} documents from {index.index_dir} on http://{host}:{port}", file=sys.stderr)
+    print(
+        f"serving {len(index.articles())} documents from {index.index_dir} on http://{host}:{port}",
+        file=sys.stderr,
+    )
     launch(app, host=host, port=port, auth=auth)
     return 0

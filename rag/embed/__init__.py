@@ -73,7 +73,9 @@ def default_backend() -> Backend:
     if chosen:
         return _check_backend(chosen)
     if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None:
-        logger.warning("onnxruntime/onnx not installed: embedding with torch (pip install -e '.[speed]' is faster)")
+        logger.warning(
+            "onnxruntime/onnx not installed: embedding with torch (pip install -e '.[speed]' is faster)"
+        )
         return FALLBACK_BACKEND
     return DEFAULT_BACKEND
 

@@ -41,7 +41,9 @@ class Embedder(ABC):
     backend: str = "base"
 
     @abstractmethod
-    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
+    ) -> np.ndarray:
         """Vectors of shape ``(len(texts), dimension)``, float32, unit length, in input order.
 
         ``batch_size`` (texts per forward pass) defaults to the backend's measured best.

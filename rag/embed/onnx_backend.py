@@ -119,7 +119,9 @@ class OnnxEmbedder(Embedder):
             described.update(kernel_report().to_dict())
         return described
 
-    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
+    ) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of str, not one str; use encode_query(text) for one")
         if not texts:
@@ -137,7 +139,11 @@ class OnnxEmbedder(Embedder):
             for slot, row in enumerate(rows):
                 input_ids[slot, : lengths[row]] = encodings[row].ids
                 attention_mask[slot, : lengths[row]] = 1
-            inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
+            inputs = {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "token_type_ids": np.zeros_like(input_ids),
+            }
             (hidden,) = session.run(None, inputs)  # releases the GIL: streams run in parallel
             return _mean_pool_normalized(hidden, attention_mask)
 

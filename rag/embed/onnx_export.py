@@ -142,7 +142,9 @@ def _fused_fp32(work: Path) -> Path:
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager", local_files_only=True).eval()
+    model = AutoModel.from_pretrained(
+        str(model_path()), attn_implementation="eager", local_files_only=True
+    ).eval()
 
     class KeywordArguments(torch.nn.Module):
         """transformers 5 rejects positional inputs; the exporter passes them positionally."""
@@ -152,7 +154,9 @@ def _fused_fp32(work: Path) -> Path:
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            output = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            output = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
             return output.last_hidden_state
 
     example = torch.ones(2, 16, dtype=torch.long)
@@ -172,7 +176,9 @@ def _fused_fp32(work: Path) -> Path:
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
-    optimized = optimize_model(str(raw), model_type="bert", num_heads=ATTENTION_HEADS, hidden_size=MODEL_DIMENSION)
+    optimized = optimize_model(
+        str(raw), model_type="bert", num_heads=ATTENTION_HEADS, hidden_size=MODEL_DIMENSION
+    )
     fused = work / "fused.onnx"
     optimized.save_model_to_file(str(fused))
     return fused

@@ -67,7 +67,9 @@ class TorchEmbedder(Embedder):
 
         return {"backend": self.backend, "torch": version("torch")}
 
-    def encode(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
+    ) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of str, not one str; use encode_query(text) for one")
         if not texts:

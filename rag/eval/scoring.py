@@ -142,7 +142,7 @@ def best_guess(answer: Answer) -> Answer | None:
 
 def judge(question: SquadQuestion, answer: Answer, seconds: float, answerable: bool = True) -> QuestionResult:
     """Score one answer against the question's references."""
-    references = [reference.text for reference in question.answers]
+    references = tuple(reference.text for reference in question.answers)
     guess = best_guess(answer)
     return QuestionResult(
         question_id=question.question_id,

@@ -72,9 +72,13 @@ def read_chunks(folder: Path, articles: Mapping[str, Article]) -> tuple[list[Chu
     sentences = np.load(folder / SENTENCE_SPANS_FILE, allow_pickle=False)
     size = len(chunk_ids)
     if not len(doc_ids) == len(hashes) == size or bounds.shape != (size, 2) or counts.shape != (size,):
-        raise ValueError(f"chunk table columns differ in length ({size} ids, bounds {bounds.shape}, counts {counts.shape})")
+        raise ValueError(
+            f"chunk table columns differ in length ({size} ids, bounds {bounds.shape}, counts {counts.shape})"
+        )
     if sentences.shape != (int(counts.sum()), 2) or (counts < 0).any():
-        raise ValueError(f"sentence spans {sentences.shape} do not match the counts (sum {int(counts.sum())})")
+        raise ValueError(
+            f"sentence spans {sentences.shape} do not match the counts (sum {int(counts.sum())})"
+        )
     unknown = set(doc_ids) - set(articles)
     if unknown:
         raise ValueError(f"chunks refer to {len(unknown)} articles that are not listed")

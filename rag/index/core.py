@@ -155,7 +155,9 @@ class Index:
                 )
             return hits
 
-    def _candidates(self, question: str, fusion: FusionSettings) -> tuple[np.ndarray, dict[Signal, np.ndarray]]:
+    def _candidates(
+        self, question: str, fusion: FusionSettings
+    ) -> tuple[np.ndarray, dict[Signal, np.ndarray]]:
         """Rows in the union of the top ``fusion.candidates`` of the dense and BM25 sides,
         with every signal the fusion weighs (dense and BM25 always, for the hits)."""
         query = self.embedder.encode_query(question)
@@ -175,12 +177,16 @@ class Index:
 
     def _best_sentence_bm25(self, question: str, rows: np.ndarray) -> np.ndarray:
         """Per chunk row, the highest BM25 of one of its sentences."""
-        return best_per_chunk(self.sentence_offsets, rows, lambda gathered: self.sentence_sparse.scores(question)[gathered])
+        return best_per_chunk(
+            self.sentence_offsets, rows, lambda gathered: self.sentence_sparse.scores(question)[gathered]
+        )
 
     def _best_sentence_cosine(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Per chunk row, the highest cosine of one of its sentences to ``query`` (max-sim)."""
         return best_per_chunk(
-            self.sentence_offsets, rows, lambda gathered: self.sentence_vectors[gathered].astype(np.float32) @ query
+            self.sentence_offsets,
+            rows,
+            lambda gathered: self.sentence_vectors[gathered].astype(np.float32) @ query,
         )
 
     def sentence_vectors_of(self, sentences: Sequence[tuple[str, int]]) -> np.ndarray:
@@ -196,7 +202,9 @@ class Index:
             if not 0 <= position < end - first:
                 raise KeyError(f"chunk {chunk_id!r} has {end - first} sentences, asked for number {position}")
             rows[number] = first + position
-        return np.asarray(self.sentence_vectors[rows], dtype=np.float32).reshape(len(sentences), self.dimension)
+        return np.asarray(self.sentence_vectors[rows], dtype=np.float32).reshape(
+            len(sentences), self.dimension
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -235,7 +243,9 @@ class Index:
                 del self._articles[doc_id]
             kept_chunks = np.array([chunk.doc_id not in gone for chunk in self.chunks], dtype=bool)
             kept_sentences = np.repeat(kept_chunks, np.diff(self.sentence_offsets))
-            self.sentence_vectors = np.asarray(self.sentence_vectors[kept_sentences], dtype=SENTENCE_VECTOR_DTYPE)
+            self.sentence_vectors = np.asarray(
+                self.sentence_vectors[kept_sentences], dtype=SENTENCE_VECTOR_DTYPE
+            )
             self._sentence_digests = None
             self.chunks = [self.chunks[row] for row in keep]
             self.vectors = self.vectors[keep]
@@ -310,7 +320,9 @@ class Index:
         self.sentence_vectors = np.concatenate([np.asarray(self.sentence_vectors), sentence_vectors])
         self._sentence_digests = indexed_digests + digests
         self.vectors = np.ascontiguousarray(
-            np.concatenate([self.vectors, chunk_means(sentence_vectors, [len(c.sentences) for c in new_chunks])])
+            np.concatenate(
+                [self.vectors, chunk_means(sentence_vectors, [len(c.sentences) for c in new_chunks])]
+            )
         )
         self.ids = np.concatenate([self.ids, new_ids])
         self._rebuild_search_structures()
@@ -325,7 +337,9 @@ class Index:
 
     def _build_sentence_bm25(self) -> None:
         texts = [
-            sentence_text(self._articles[chunk.doc_id], sentence) for chunk in self.chunks for sentence in chunk.sentences
+            sentence_text(self._articles[chunk.doc_id], sentence)
+            for chunk in self.chunks
+            for sentence in chunk.sentences
         ]
         counts = [len(chunk.sentences) for chunk in self.chunks]
         if any(count == 0 for count in counts):
@@ -348,4 +362,6 @@ class Index:
         from rag.index.snapshot import write_files
 
         with self._lock, store.writer_lock(self.index_dir):
-            self.snapshot = store.write_snapshot(self.index_dir, lambda folder: write_files(self, folder)).name
+            self.snapshot = store.write_snapshot(
+                self.index_dir, lambda folder: write_files(self, folder)
+            ).name

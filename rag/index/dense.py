@@ -52,10 +52,10 @@ class DenseIndex:
     def build(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         """(Re)build from all vectors; picks flat or HNSW by size."""
         self.kind = "hnsw" if len(ids) > self.approximate_above else "flat"
-        self._index = self._empty(self.kind)
+        self._index = index = self._empty(self.kind)
         if len(ids):
             _faiss().omp_set_num_threads(_build_threads or 1)
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
     @property
     def size(self) -> int:

@@ -19,7 +19,9 @@ def _snapshots(index_dir: Path) -> list[Path]:
     except store.IndexError_:
         pass
     if index_dir.is_dir():
-        folders += [f for f in sorted(index_dir.glob("snap-*"), reverse=True) if f.is_dir() and f not in folders]
+        folders += [
+            f for f in sorted(index_dir.glob("snap-*"), reverse=True) if f.is_dir() and f not in folders
+        ]
     return folders
 
 

@@ -120,7 +120,8 @@ class SparseIndex:
         if size == 0:
             self._retriever = None
             return
-        self._retriever = bm25s.BM25.load(str(folder / self.folder_name), mmap=False, show_progress=False)
-        loaded = self._retriever.scores["num_docs"]
+        retriever = bm25s.BM25.load(str(folder / self.folder_name), mmap=False, show_progress=False)
+        self._retriever = retriever
+        loaded = retriever.scores["num_docs"]
         if loaded != size:
             raise ValueError(f"BM25 file {self.folder_name} holds {loaded} texts, the index lists {size}")

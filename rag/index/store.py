@@ -69,10 +69,14 @@ def snapshot_path(index_dir: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise IndexCorruptError(f"index at {index_dir}: unreadable {POINTER} ({error}); {rebuild_hint(index_dir)}") from error
+        raise IndexCorruptError(
+            f"index at {index_dir}: unreadable {POINTER} ({error}); {rebuild_hint(index_dir)}"
+        ) from error
     folder = index_dir / name
     if not name or "/" in name or "\\" in name or not name.startswith("snap-") or not folder.is_dir():
-        raise IndexCorruptError(f"index at {index_dir} points to a missing snapshot {name!r}; {rebuild_hint(index_dir)}")
+        raise IndexCorruptError(
+            f"index at {index_dir} points to a missing snapshot {name!r}; {rebuild_hint(index_dir)}"
+        )
     return folder
 
 

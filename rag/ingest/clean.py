@@ -129,9 +129,7 @@ def drop_furniture(lines: list[str]) -> tuple[list[str], list[str]]:
             continue
         if rules.PROMO_BLOCK_START.match(stripped):
             for offset in range(1, rules.PROMO_BLOCK_MAX_LINES + 1):
-                if index + offset < len(lines) and rules.CALL_TO_ACTION.match(
-                    lines[index + offset].strip()
-                ):
+                if index + offset < len(lines) and rules.CALL_TO_ACTION.match(lines[index + offset].strip()):
                     skip_until = index + offset
                     break
         if rules.matching_rule(stripped):

@@ -117,9 +117,11 @@ def load_html(path: Path) -> list[LoadedDocument]:
 
     html = read_text_file(path)
     extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    if isinstance(extracted, dict):  # only with as_dict=True, which is not asked for
+        raise TypeError("trafilatura.bare_extraction returned a dict; a Document was expected")
     if extracted is None or not (extracted.text or "").strip():
         raise IngestError(f"{path}: no article text found in the HTML")
-    documents = clean_page(extracted.text, fallback_title=path.stem, title=extracted.title or None)
+    documents = clean_page(extracted.text or "", fallback_title=path.stem, title=extracted.title or None)
     url = extracted.url or None
     loaded = []
     for document in documents:

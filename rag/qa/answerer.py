@@ -97,18 +97,23 @@ class QA:
             raise ValueError(f"min_score must be between 0 and 1, got {min_score}")
         if max_alternatives < 0:
             raise ValueError(f"max_alternatives must be >= 0, got {max_alternatives}")
-        if isinstance(reader, str) and reader == SHIPPED_READER:
-            reader = shipped_reader()
-        if reader is not None and not callable(getattr(reader, "read", None)):
+        chosen: Reader | None
+        if isinstance(reader, str):
+            if reader != SHIPPED_READER:
+                raise ValueError(f"reader must be {SHIPPED_READER!r}, None or a Reader, got {reader!r}")
+            chosen = shipped_reader()
+        else:
+            chosen = reader
+        if chosen is not None and not callable(getattr(chosen, "read", None)):
             raise TypeError(
-                f"reader must have a read(question, passages) method, got {type(reader).__name__}"
+                f"reader must have a read(question, passages) method, got {type(chosen).__name__}"
             )
         self.index = index if index is not None else default_index()
         self.k = k
-        self.reader = reader
+        self.reader = chosen
         self.model = model if model is not None else shipped_model()
         self.model.check(FEATURE_NAMES, CONFIDENCE_FEATURES, SPAN_FEATURE_NAMES)
-        self.rerank = None if reader is None else rerank if rerank is not None else shipped_rerank_model()
+        self.rerank = None if chosen is None else rerank if rerank is not None else shipped_rerank_model()
         default_min_score = self.rerank.min_score if self.rerank is not None else self.model.min_score
         self.min_score = default_min_score if min_score is None else min_score
         self.max_alternatives = max_alternatives
@@ -186,7 +191,17 @@ class QA:
         confidence = float(sigmoid(self.model.confidence.logits(inputs))[0])
         shares = np.exp(logits - logits[order[0]]) if len(logits) else logits
         return Ranking(
-            analysed, hits, tuple(candidates), tuple(views), features, logits, order, inputs, confidence, shares, {}
+            analysed,
+            hits,
+            tuple(candidates),
+            tuple(views),
+            features,
+            logits,
+            order,
+            inputs,
+            confidence,
+            shares,
+            {},
         )
 
     def reread(self, ranking: Ranking, question: str | None = None) -> Ranking:
@@ -198,7 +213,9 @@ class QA:
         """
         if self.reader is None or self.rerank is None or not ranking.candidates:
             return ranking
-        positions = ranking.order[: self.rerank.read_count(ranking.logits[ranking.order[: self.rerank.depth]])]
+        positions = ranking.order[
+            : self.rerank.read_count(ranking.logits[ranking.order[: self.rerank.depth]])
+        ]
         candidates = [ranking.candidates[position] for position in positions]
         windows = [sentence_window(candidate, number) for number, candidate in enumerate(candidates)]
         spans = self.reader.read(question or ranking.question.text, windows)
@@ -216,7 +233,9 @@ class QA:
         shares = ranking.shares * float(np.exp(scores - scores.max()).min())
         shares[positions] = np.exp(scores - scores.max())
         chosen = {
-            int(position): item.span for position, item in zip(positions, read, strict=True) if item.span is not None
+            int(position): item.span
+            for position, item in zip(positions, read, strict=True)
+            if item.span is not None
         }
         return replace(ranking, order=order, confidence=confidence, shares=shares, reader_spans=chosen)
 
@@ -233,7 +252,9 @@ class QA:
         unseen = sum(weights[word] for word in stems if frequencies[word] == 0) / total if total else 0.0
         views = [view_sentence(candidate.text, question) for candidate in candidates]
         if candidates:
-            vectors = self.index.sentence_vectors_of([(c.chunk.chunk_id, c.index_in_chunk) for c in candidates])
+            vectors = self.index.sentence_vectors_of(
+                [(c.chunk.chunk_id, c.index_in_chunk) for c in candidates]
+            )
             cosines = vectors @ self.index.embedder.encode_query(question.text)
         else:
             cosines = np.zeros(0)
@@ -241,6 +262,7 @@ class QA:
             question, candidates, views, cosines.astype(np.float64), weights.__getitem__
         )
         return candidates, views, features, unseen
+
 
 def check_k(k: object) -> None:
     """Raise ValueError unless ``k`` is an int from 1 to ``MAX_K``."""

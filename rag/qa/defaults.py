@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Literal
 
 from rag.config import default_index_dir, seeds_dir
 from rag.index import Index, IndexNotFoundError, build_index, load_index
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 #: ``QA(reader=SHIPPED_READER)`` (the default): the span reader shipped in ``rag/reader/model``,
 #: or none (sentence-level answers, with a warning) when its files are missing.
-SHIPPED_READER = "shipped"
+SHIPPED_READER: Literal["shipped"] = "shipped"
 #: Set to ``0``/``off`` to answer without the shipped reader by default (faster, shorter-lived).
 READER_ENV = "RAG_READER"
 

@@ -39,33 +39,33 @@ EXPECTED_PHRASES: dict[QuestionType, tuple[PhraseKind, ...]] = {
 }
 
 # Checked in order; the first pattern found anywhere in the question wins.
+_TYPE_PATTERN_TEXTS: tuple[tuple[QuestionType, str], ...] = (
+    (
+        "percent",
+        r"\b(?:what|which)\s+(?:percentage|percent|proportion|share|fraction)\b|\bhow\s+much\s+of\b",
+    ),
+    (
+        "money",
+        r"\bhow\s+much\b.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|money|earn|raise[ds]?|fund)",
+    ),
+    ("quantity", r"\bhow\s+(?:many|much|long|far|old|big|large|tall|high|fast|wide|deep|heavy|often)\b"),
+    (
+        "date",
+        r"\bwhen\b|\b(?:what|which|in\s+what)\s+(?:year|years|date|day|month|time|century|decade|era|period|season)\b",
+    ),
+    (
+        "person",
+        r"\bwho(?:m|se)?\b|\b(?:what|which)\s+(?:person|people|man|woman|player|president|king|leader)\b",
+    ),
+    (
+        "place",
+        r"\bwhere\b|\b(?:what|which)\s+(?:country|city|state|place|town|region|continent|location|area|island|river|nation|province)\b",
+    ),
+    ("reason", r"\bwhy\b|\bwhat\s+(?:caused|causes|led\s+to|was\s+the\s+reason)\b"),
+    ("entity", r"\bwhat\b|\bwhich\b|\bname\b"),
+)
 _TYPE_PATTERNS: tuple[tuple[QuestionType, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        (
-            "percent",
-            r"\b(?:what|which)\s+(?:percentage|percent|proportion|share|fraction)\b|\bhow\s+much\s+of\b",
-        ),
-        (
-            "money",
-            r"\bhow\s+much\b.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|money|earn|raise[ds]?|fund)",
-        ),
-        ("quantity", r"\bhow\s+(?:many|much|long|far|old|big|large|tall|high|fast|wide|deep|heavy|often)\b"),
-        (
-            "date",
-            r"\bwhen\b|\b(?:what|which|in\s+what)\s+(?:year|years|date|day|month|time|century|decade|era|period|season)\b",
-        ),
-        (
-            "person",
-            r"\bwho(?:m|se)?\b|\b(?:what|which)\s+(?:person|people|man|woman|player|president|king|leader)\b",
-        ),
-        (
-            "place",
-            r"\bwhere\b|\b(?:what|which)\s+(?:country|city|state|place|town|region|continent|location|area|island|river|nation|province)\b",
-        ),
-        ("reason", r"\bwhy\b|\bwhat\s+(?:caused|causes|led\s+to|was\s+the\s+reason)\b"),
-        ("entity", r"\bwhat\b|\bwhich\b|\bname\b"),
-    )
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _TYPE_PATTERN_TEXTS
 )
 
 

@@ -28,10 +28,24 @@ class ReaderSpan:
     score: float
 
 
+class ProposedSpan(Protocol):
+    """What the answerer reads of a reader's span: :class:`ReaderSpan` or any object with these
+    attributes (the shipped reader's ``rag.reader.HitSpan`` carries more)."""
+
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+
+
 @runtime_checkable
 class Reader(Protocol):
     """Anything with this method can read: passages are retrieved hits, best first."""
 
-    def read(self, question: str, passages: Sequence[Hit]) -> Sequence[ReaderSpan]:
+    def read(self, question: str, passages: Sequence[Hit]) -> Sequence[ProposedSpan]:
         """Answer spans found in ``passages`` (offsets into the articles, as ``Hit.start`` is)."""
         ...

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.qa.reader import ReaderSpan
+from rag.qa.reader import ProposedSpan
 from rag.qa.sentences import Candidate
 from rag.qa.text import words
 from rag.types import Hit, Span
@@ -100,14 +100,14 @@ class ReadSentence:
     window_margin: float = NO_SPAN_MARGIN
 
 
-def spans_within(spans: Sequence[ReaderSpan], doc_id: str, start: int, end: int) -> list[ReaderSpan]:
+def spans_within(spans: Sequence[ProposedSpan], doc_id: str, start: int, end: int) -> list[ProposedSpan]:
     """The spans of article ``doc_id`` that lie wholly inside ``[start, end)``."""
     return [span for span in spans if span.doc_id == doc_id and start <= span.start < span.end <= end]
 
 
 def best_inside(
     candidate: Candidate,
-    spans: Sequence[ReaderSpan],
+    spans: Sequence[ProposedSpan],
     question_stems: frozenset[str],
     overlap_penalty: float,
     window: Hit | None = None,
@@ -240,7 +240,10 @@ def read_rerank_model(path: str | Path) -> RerankModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != RERANK_FORMAT:
             raise ValueError(f"format {data.get('format')!r}, this code reads {RERANK_FORMAT}")
-        if tuple(data["features"]) != RERANK_FEATURES or tuple(data["confidence_inputs"]) != CONFIDENCE_INPUTS:
+        if (
+            tuple(data["features"]) != RERANK_FEATURES
+            or tuple(data["confidence_inputs"]) != CONFIDENCE_INPUTS
+        ):
             raise ValueError("its feature names differ from this code's")
         model = RerankModel(
             depth=int(data["depth"]),

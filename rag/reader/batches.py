@@ -89,7 +89,9 @@ def load_pairs(path: Path) -> TrainingPairs:
     )
 
 
-def grouped_batches(groups: Sequence[int], batch_size: int, epochs: int, seed: int) -> list[np.ndarray]:
+def grouped_batches(
+    groups: Sequence[int] | np.ndarray, batch_size: int, epochs: int, seed: int
+) -> list[np.ndarray]:
     """Batches of window rows that keep each group whole: groups in a seeded random order, packed
     until a batch holds at least ``batch_size`` rows (a group larger than that is a batch alone)."""
     generator = np.random.default_rng(seed)
@@ -120,7 +122,7 @@ def length_bucketed_batches(
     for _ in range(epochs):
         order = generator.permutation(len(lengths))
         group_size = batch_size * bucket_batches
-        epoch_batches = []
+        epoch_batches: list[np.ndarray] = []
         for begin in range(0, len(order), group_size):
             group = order[begin : begin + group_size]
             group = group[np.argsort(lengths[group], kind="stable")]

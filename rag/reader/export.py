@@ -64,7 +64,9 @@ def export_onnx(model, output: Path, summary: dict[str, object]) -> Path:  # typ
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            result = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            result = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
             return result.start_logits, result.end_logits
 
     output.mkdir(parents=True, exist_ok=True)
@@ -77,9 +79,14 @@ def export_onnx(model, output: Path, summary: dict[str, object]) -> Path:  # typ
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
             torch.onnx.export(
-                KeywordArguments(model), (example, example, torch.zeros_like(example)), str(raw),
-                input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES), dynamic_axes=axes,
-                opset_version=ONNX_OPSET, dynamo=False,
+                KeywordArguments(model),
+                (example, example, torch.zeros_like(example)),
+                str(raw),
+                input_names=list(INPUT_NAMES),
+                output_names=list(OUTPUT_NAMES),
+                dynamic_axes=axes,
+                opset_version=ONNX_OPSET,
+                dynamo=False,
             )
         fused = _fuse(raw, Path(scratch))
         quantized = Path(scratch) / ONNX_FILE
@@ -93,7 +100,9 @@ def export_onnx(model, output: Path, summary: dict[str, object]) -> Path:  # typ
 def _fuse(raw: Path, work: Path) -> Path:
     from onnxruntime.transformers.optimizer import optimize_model
 
-    optimized = optimize_model(str(raw), model_type="bert", num_heads=ATTENTION_HEADS, hidden_size=HIDDEN_SIZE)
+    optimized = optimize_model(
+        str(raw), model_type="bert", num_heads=ATTENTION_HEADS, hidden_size=HIDDEN_SIZE
+    )
     fused = work / "fused.onnx"
     optimized.save_model_to_file(str(fused))
     return fused
@@ -108,8 +117,12 @@ def _quantize(fused: Path, target: Path) -> None:
     if missing:
         raise RuntimeError(f"the exported graph has no node {missing}; update FLOAT32_NODES in {__name__}")
     quantize_dynamic(
-        str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True,
-        op_types_to_quantize=list(QUANTIZED_OPERATORS), nodes_to_exclude=list(FLOAT32_NODES),
+        str(fused),
+        str(target),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=list(QUANTIZED_OPERATORS),
+        nodes_to_exclude=list(FLOAT32_NODES),
         # fused operators carry no inferred types; every activation here is float32
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
@@ -118,10 +131,17 @@ def _quantize(fused: Path, target: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from rag.reader.train import CHECKPOINT_NAME, DEFAULT_CHECKPOINTS, DEFAULT_OUTPUT
 
-    parser = argparse.ArgumentParser(prog="python -m rag.reader.export", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", type=Path, default=DEFAULT_CHECKPOINTS / CHECKPOINT_NAME,
-                        help="trained folder (fp16 safetensors) or resumable checkpoint (.pt)")
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.reader.export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=DEFAULT_CHECKPOINTS / CHECKPOINT_NAME,
+        help="trained folder (fp16 safetensors) or resumable checkpoint (.pt)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--note", default="", help="free text saved into training.json")
     args = parser.parse_args(argv)

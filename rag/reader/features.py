@@ -36,7 +36,9 @@ class WindowSettings:
         if not 0 <= self.stride < self.max_length // 2:
             raise ValueError(f"stride must be in [0, max_length / 2), got {self.stride}")
         if not 0 < self.max_question_length <= self.max_length // 2:
-            raise ValueError(f"max_question_length must be in (0, max_length / 2], got {self.max_question_length}")
+            raise ValueError(
+                f"max_question_length must be in (0, max_length / 2], got {self.max_question_length}"
+            )
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,11 @@ def make_windows(
         raise ValueError(f"questions and passages differ in length: {len(questions)} != {len(passages)}")
     short_questions = [truncate_question(tokenizer, q, settings.max_question_length) for q in questions]
     encodings = tokenizer.encode_batch(list(zip(short_questions, passages, strict=True)))
-    windows = [(pair, window) for pair, encoding in enumerate(encodings) for window in [encoding, *encoding.overflowing]]
+    windows = [
+        (pair, window)
+        for pair, encoding in enumerate(encodings)
+        for window in [encoding, *encoding.overflowing]
+    ]
     width = max(len(window.ids) for _, window in windows)
     input_ids = np.zeros((len(windows), width), dtype=np.int64)
     attention_mask = np.zeros((len(windows), width), dtype=np.int64)

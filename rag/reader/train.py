@@ -103,9 +103,16 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     from rag.reader.export import TOKENIZER_FILE, export_onnx
 
     settings = TrainSettings(
-        max_length=args.max_length, stride=args.stride, batch_size=args.batch_size, epochs=args.epochs,
-        learning_rate=args.learning_rate, negative_fraction=args.negative_fraction, seed=args.seed,
-        threads=args.threads, bf16=not args.no_bf16, freeze_layers=args.freeze_layers,
+        max_length=args.max_length,
+        stride=args.stride,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        negative_fraction=args.negative_fraction,
+        seed=args.seed,
+        threads=args.threads,
+        bf16=not args.no_bf16,
+        freeze_layers=args.freeze_layers,
         shared_norm=args.shared_norm,
     )
     window = WindowSettings(max_length=settings.max_length, stride=settings.stride)
@@ -134,22 +141,36 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     if settings.shared_norm and not pair_groups:
         raise ValueError("--shared-norm needs --pairs (windows grouped by question)")
     group_ids = {group: number for number, group in enumerate(dict.fromkeys(pair_groups))}
-    window_groups = np.array([group_ids[pair_groups[int(p)]] for p in windows.pair_index]) if pair_groups else None
-    log.info("%d questions + %d negatives -> %d windows (%d labelled no-answer)",
-             len(examples), len(negatives), len(windows), int((starts == 0).sum()))
+    window_groups = (
+        np.array([group_ids[pair_groups[int(p)]] for p in windows.pair_index]) if pair_groups else None
+    )
+    log.info(
+        "%d questions + %d negatives -> %d windows (%d labelled no-answer)",
+        len(examples),
+        len(negatives),
+        len(windows),
+        int((starts == 0).sum()),
+    )
     eval_examples: list[SquadExample] = []
     if args.eval_questions > 0 and Path(args.eval).is_file():
         eval_pool = load_squad(Path(args.eval))
-        eval_examples = random.Random(settings.seed).sample(eval_pool, min(args.eval_questions, len(eval_pool)))
+        eval_examples = random.Random(settings.seed).sample(
+            eval_pool, min(args.eval_questions, len(eval_pool))
+        )
     elif args.eval_questions > 0:
         log.warning("part-A file missing (%s): periodic checks are off", args.eval)
 
     if settings.shared_norm and window_groups is not None:
-        batches = grouped_batches(window_groups, settings.batch_size, math.ceil(settings.epochs), settings.seed)
+        batches = grouped_batches(
+            window_groups, settings.batch_size, math.ceil(settings.epochs), settings.seed
+        )
     else:
         batches = length_bucketed_batches(
-            windows.attention_mask.sum(axis=1), settings.batch_size, settings.bucket_batches,
-            math.ceil(settings.epochs), settings.seed,
+            windows.attention_mask.sum(axis=1),
+            settings.batch_size,
+            settings.bucket_batches,
+            math.ceil(settings.epochs),
+            settings.seed,
         )
 
     steps_per_epoch = math.ceil(len(batches) / math.ceil(settings.epochs))
@@ -159,12 +180,16 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     no_decay = ("bias", "LayerNorm.weight")
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [
-        {"params": [p for n, p in trainable if not any(k in n for k in no_decay)],
-         "weight_decay": settings.weight_decay},
+        {
+            "params": [p for n, p in trainable if not any(k in n for k in no_decay)],
+            "weight_decay": settings.weight_decay,
+        },
         {"params": [p for n, p in trainable if any(k in n for k in no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=settings.learning_rate)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_fraction * total_steps), total_steps)
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(settings.warmup_fraction * total_steps), total_steps
+    )
     checkpoint_dir = Path(args.checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = checkpoint_dir / CHECKPOINT_NAME
@@ -189,15 +214,23 @@ def train(args: argparse.Namespace) -> dict[str, object]:
                 attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
                 token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
             )
-        start_loss = torch.nn.functional.cross_entropy(output.start_logits.float(), torch.from_numpy(starts[rows]))
+        start_loss = torch.nn.functional.cross_entropy(
+            output.start_logits.float(), torch.from_numpy(starts[rows])
+        )
         end_loss = torch.nn.functional.cross_entropy(output.end_logits.float(), torch.from_numpy(ends[rows]))
         loss = (start_loss + end_loss) / 2
         if settings.shared_norm and window_groups is not None:
-            context = torch.from_numpy((windows.token_type_ids[rows, :length] == 1)
-                                       & (windows.attention_mask[rows, :length] == 1))
-            shared = shared_span_loss(output.start_logits.float(), output.end_logits.float(),
-                                      torch.from_numpy(starts[rows]), torch.from_numpy(ends[rows]), context,
-                                      torch.from_numpy(window_groups[rows]))
+            context = torch.from_numpy(
+                (windows.token_type_ids[rows, :length] == 1) & (windows.attention_mask[rows, :length] == 1)
+            )
+            shared = shared_span_loss(
+                output.start_logits.float(),
+                output.end_logits.float(),
+                torch.from_numpy(starts[rows]),
+                torch.from_numpy(ends[rows]),
+                context,
+                torch.from_numpy(window_groups[rows]),
+            )
             if shared is not None:
                 loss = loss + settings.shared_norm * shared
         loss.backward()
@@ -211,18 +244,36 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         seen_windows += len(rows)
         if step % args.log_every == 0 or step == total_steps:
             elapsed = time.time() - started
-            log.info("step %d/%d loss %.4f lr %.2e %.1f windows/s elapsed %.0fs", step, total_steps,
-                     running_loss / running_count, scheduler.get_last_lr()[0], seen_windows / elapsed, elapsed)
+            log.info(
+                "step %d/%d loss %.4f lr %.2e %.1f windows/s elapsed %.0fs",
+                step,
+                total_steps,
+                running_loss / running_count,
+                scheduler.get_last_lr()[0],
+                seen_windows / elapsed,
+                elapsed,
+            )
             running_loss, running_count = 0.0, 0
         if eval_examples and (step % args.eval_every == 0 or step == total_steps):
             scores = closed_eval(model, tokenizer, eval_examples, window, settings.max_answer_tokens)
             history.append({"step": step, **scores})
-            log.info("step %d part-A check (%d questions): EM %.1f F1 %.1f", step, len(eval_examples),
-                     scores["exact_match"], scores["f1"])
+            log.info(
+                "step %d part-A check (%d questions): EM %.1f F1 %.1f",
+                step,
+                len(eval_examples),
+                scores["exact_match"],
+                scores["f1"],
+            )
         if step % args.checkpoint_every == 0 or step == total_steps:
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "step": step, "history": history,
-                     "settings": asdict(settings), "total_steps": total_steps}
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "step": step,
+                "history": history,
+                "settings": asdict(settings),
+                "total_steps": total_steps,
+            }
             torch.save(state, checkpoint_dir / "tmp.pt")
             (checkpoint_dir / "tmp.pt").replace(checkpoint_path)
 
@@ -254,33 +305,62 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--train", default=str(DEFAULT_TRAIN), help="SQuAD v1.1 training JSON")
     parser.add_argument("--eval", default=str(DEFAULT_EVAL), help="SQuAD part-A JSON for periodic checks")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for the shipped ONNX model")
-    parser.add_argument("--checkpoint-dir", default=str(DEFAULT_CHECKPOINTS),
-                        help="resumable checkpoints, then the trained fp16 weights in <dir>/trained")
+    parser.add_argument(
+        "--checkpoint-dir",
+        default=str(DEFAULT_CHECKPOINTS),
+        help="resumable checkpoints, then the trained fp16 weights in <dir>/trained",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from <checkpoint-dir>/last.pt")
-    parser.add_argument("--init", default=None,
-                        help="start from these trained weights (a <checkpoint-dir>/trained folder) instead of the "
-                             "packaged encoder: a second training stage")
-    parser.add_argument("--pairs", default=None,
-                        help="train on these JSON-lines pairs (benchmarks/reader_windows.py) instead of --train "
-                             "with BM25 negatives")
+    parser.add_argument(
+        "--init",
+        default=None,
+        help="start from these trained weights (a <checkpoint-dir>/trained folder) instead of the "
+        "packaged encoder: a second training stage",
+    )
+    parser.add_argument(
+        "--pairs",
+        default=None,
+        help="train on these JSON-lines pairs (benchmarks/reader_windows.py) instead of --train "
+        "with BM25 negatives",
+    )
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
     parser.add_argument("--stride", type=int, default=defaults.stride)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--epochs", type=float, default=defaults.epochs)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--negative-fraction", type=float, default=defaults.negative_fraction,
-                        help="share of questions also paired with a BM25-retrieved non-gold paragraph")
+    parser.add_argument(
+        "--negative-fraction",
+        type=float,
+        default=defaults.negative_fraction,
+        help="share of questions also paired with a BM25-retrieved non-gold paragraph",
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--threads", type=int, default=defaults.threads,
-                        help="torch CPU threads (1 is ~3x faster than 2 on a CPU shared with other jobs)")
-    parser.add_argument("--freeze-layers", type=int, default=defaults.freeze_layers,
-                        help="freeze the embeddings and this many bottom layers (-1: train everything)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=defaults.threads,
+        help="torch CPU threads (1 is ~3x faster than 2 on a CPU shared with other jobs)",
+    )
+    parser.add_argument(
+        "--freeze-layers",
+        type=int,
+        default=defaults.freeze_layers,
+        help="freeze the embeddings and this many bottom layers (-1: train everything)",
+    )
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32 instead of bf16 autocast")
-    parser.add_argument("--shared-norm", type=float, default=defaults.shared_norm,
-                        help="weight of the shared-normalization loss across the windows of one --pairs group "
-                             "(0: off); batches then keep groups whole")
-    parser.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS,
-                        help="schedule length cap in steps (0: whole epochs)")
+    parser.add_argument(
+        "--shared-norm",
+        type=float,
+        default=defaults.shared_norm,
+        help="weight of the shared-normalization loss across the windows of one --pairs group "
+        "(0: off); batches then keep groups whole",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=DEFAULT_MAX_STEPS,
+        help="schedule length cap in steps (0: whole epochs)",
+    )
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--eval-every", type=int, default=150)
     parser.add_argument("--eval-questions", type=int, default=100)

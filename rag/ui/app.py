@@ -48,7 +48,9 @@ UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"]
 Messages = list[dict[str, Any]]
 
 
-def answer_question(index: Index, question: str, k: int = DEFAULT_PASSAGES, history: Messages | None = None) -> Answer:
+def answer_question(
+    index: Index, question: str, k: int = DEFAULT_PASSAGES, history: Messages | None = None
+) -> Answer:
     """``rag.ask`` on ``index``: the same answer, and the same JSON, as ``rag ask --json``.
 
     Raises:
@@ -150,8 +152,8 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
             return [*messages, {"role": "assistant", "content": format_error(str(error))}], turns
         except Exception as error:
             logger.exception("answering %r failed", question)
-            reply = format_error(f"Something went wrong while answering ({type(error).__name__}: {error}).")
-            return [*messages, {"role": "assistant", "content": reply}], turns
+            failure = format_error(f"Something went wrong while answering ({type(error).__name__}: {error}).")
+            return [*messages, {"role": "assistant", "content": failure}], turns
         reply = {"role": "assistant", "content": format_answer(answer)}
         return [*messages, reply], [*turns, *history_turn(question, answer)]
 
@@ -173,8 +175,10 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
 
     def delete(doc_ids: list[str] | None, show_teasers: bool):
         if not doc_ids:
-            return ('<ul class="rag-status"><li class="rag-status-info">Pick articles to delete first.</li></ul>',
-                    *panel(show_teasers))
+            return (
+                '<ul class="rag-status"><li class="rag-status-info">Pick articles to delete first.</li></ul>',
+                *panel(show_teasers),
+            )
         try:
             removed = library.remove_articles(index, doc_ids, uploads)
             titles = ", ".join(article.title or "Untitled article" for article in removed)
@@ -223,7 +227,9 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                         submit_btn=False,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="rag-send")
-                    clear = gr.Button("New chat", variant="secondary", scale=1, min_width=110, elem_id="rag-new")
+                    clear = gr.Button(
+                        "New chat", variant="secondary", scale=1, min_width=110, elem_id="rag-new"
+                    )
             with gr.Column(scale=2, min_width=320, elem_id="rag-side"):
                 with gr.Tab("Articles"):
                     count = gr.HTML(_count(index))
@@ -246,7 +252,9 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                             info="Pick one or more, then press Delete.",
                             elem_id="rag-delete-pick",
                         )
-                        remove = gr.Button("Delete selected", variant="stop", size="sm", elem_id="rag-delete-button")
+                        remove = gr.Button(
+                            "Delete selected", variant="stop", size="sm", elem_id="rag-delete-button"
+                        )
                     files = gr.File(
                         label="Add articles (.txt, .md, .html, .jsonl)",
                         file_count="multiple",
@@ -257,11 +265,16 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                     status = gr.HTML(elem_id="rag-status")
                 with gr.Tab("Settings"):
                     passages = gr.Slider(
-                        1, MAX_PASSAGES, value=k, step=1, label="Passages to search per question",
+                        1,
+                        MAX_PASSAGES,
+                        value=k,
+                        step=1,
+                        label="Passages to search per question",
                         info="More passages find more candidates but take a little longer.",
                     )
                     show_teasers = gr.Checkbox(
-                        value=True, label="Show teaser documents",
+                        value=True,
+                        label="Show teaser documents",
                         info="Short teasers of other stories, split off the end of scraped pages.",
                     )
 
@@ -269,25 +282,45 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
         answer_options = {"concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
         for trigger in (question_box.submit, send.click):
             trigger(
-                add_question, [question_box, chatbot], [question_box, chatbot, pending],
-                queue=False, api_visibility="private",
+                add_question,
+                [question_box, chatbot],
+                [question_box, chatbot, pending],
+                queue=False,
+                api_visibility="private",
             ).then(
-                respond, [pending, chatbot, turns, passages], [chatbot, turns],
-                api_visibility="private", **answer_options,
+                respond,
+                [pending, chatbot, turns, passages],
+                [chatbot, turns],
+                api_visibility="private",
+                **answer_options,
             )
         chatbot.example_select(
             _example_message, [chatbot], [chatbot, pending], queue=False, api_visibility="private"
-        ).then(respond, [pending, chatbot, turns, passages], [chatbot, turns], api_visibility="private", **answer_options)
+        ).then(
+            respond,
+            [pending, chatbot, turns, passages],
+            [chatbot, turns],
+            api_visibility="private",
+            **answer_options,
+        )
         clear.click(new_chat, None, [chatbot, turns, pending], queue=False, api_visibility="private")
         chatbot.clear(new_chat, None, [chatbot, turns, pending], queue=False, api_visibility="private")
         files.upload(
-            upload, [files, show_teasers], [files, status, *panel_outputs],
-            api_visibility="private", concurrency_id="index-write", concurrency_limit=WRITE_CONCURRENCY,
+            upload,
+            [files, show_teasers],
+            [files, status, *panel_outputs],
+            api_visibility="private",
+            concurrency_id="index-write",
+            concurrency_limit=WRITE_CONCURRENCY,
             show_progress="full",
         )
         remove.click(
-            delete, [picked, show_teasers], [status, *panel_outputs],
-            api_visibility="private", concurrency_id="index-write", concurrency_limit=WRITE_CONCURRENCY,
+            delete,
+            [picked, show_teasers],
+            [status, *panel_outputs],
+            api_visibility="private",
+            concurrency_id="index-write",
+            concurrency_limit=WRITE_CONCURRENCY,
         )
         show_teasers.change(panel, [show_teasers], panel_outputs, queue=False, api_visibility="private")
         app.load(panel, [show_teasers], panel_outputs, queue=False, api_visibility="private")

@@ -79,7 +79,11 @@ def highlight(text: str, outer: Span | None = None, inner: Span | None = None) -
         outer = None
     if inner is not None and (inner.end > length or len(inner) == 0):
         inner = None
-    if inner is not None and outer is not None and not (outer.start <= inner.start and inner.end <= outer.end):
+    if (
+        inner is not None
+        and outer is not None
+        and not (outer.start <= inner.start and inner.end <= outer.end)
+    ):
         logger.warning("answer span %s is not inside sentence span %s", inner, outer)
         inner = None
     if outer is not None and len(outer) == 0:
@@ -140,8 +144,10 @@ def format_citation(number: int, citation: Citation, answer_text: str = "") -> s
     base = citation.passage_span.start
     sentence = _relative(citation.sentence_span, base, passage, citation.quote)
     answer = _relative(citation.span, base, passage, answer_text) if answer_text else None
-    if answer is not None and sentence is not None and not (
-        sentence.start <= answer.start and answer.end <= sentence.end
+    if (
+        answer is not None
+        and sentence is not None
+        and not (sentence.start <= answer.start and answer.end <= sentence.end)
     ):
         answer = None
     where = f"characters {citation.span.start}–{citation.span.end}" if len(citation.span) else ""
@@ -175,7 +181,8 @@ def confidence_badge(score: float, bands: ConfidenceBands = DEFAULT_BANDS) -> st
 
 def _citations(citations: Sequence[Citation], first_number: int, answer_text: str) -> str:
     items = "".join(
-        format_citation(first_number + offset, citation, answer_text) for offset, citation in enumerate(citations)
+        format_citation(first_number + offset, citation, answer_text)
+        for offset, citation in enumerate(citations)
     )
     return f'<div class="rag-cites">{items}</div>' if items else ""
 
@@ -238,7 +245,10 @@ def format_not_found(answer: Answer) -> str:
 
     The candidates' answer spans are not highlighted: they were judged not to answer.
     """
-    parts = ['<div class="rag-msg rag-not-found">', f'<p class="rag-none">{escape_text(NOT_FOUND_MESSAGE)}</p>']
+    parts = [
+        '<div class="rag-msg rag-not-found">',
+        f'<p class="rag-none">{escape_text(NOT_FOUND_MESSAGE)}</p>',
+    ]
     if answer.message and answer.message.strip() != NOT_FOUND_MESSAGE:
         parts.append(f'<p class="rag-note">{escape_text(answer.message)}</p>')
     closest = closest_citations(answer)

@@ -10,7 +10,7 @@ from rag.ui.style import CSS, MONO_FONTS, SYSTEM_FONTS
 MAX_FILE_SIZE = f"{library.MAX_UPLOAD_BYTES // (1024 * 1024)}mb"
 
 
-def theme() -> gr.themes.Theme:
+def theme() -> gr.themes.Base:
     return gr.themes.Default(
         primary_hue="indigo", neutral_hue="slate", font=list(SYSTEM_FONTS), font_mono=list(MONO_FONTS)
     )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from rag.index import Index
+from rag.index import AddReport, Index
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.types import Article
 from rag.ui.format import escape_text, format_date
@@ -116,11 +116,11 @@ def add_one(index: Index, source: Path, name: str, folder: Path) -> UploadOutcom
         stored = store_upload(source, name, folder)
     except UploadError as error:
         return UploadOutcome(name=name, problems=(str(error),))
+    report: AddReport | None = None
     try:
         report = index.add([stored])
     except Exception as error:  # the index said no (locked, disk full...): report, do not crash
         logger.exception("indexing upload %s failed", stored)
-        report = None
         problems: tuple[str, ...] = (f"{name}: could not be indexed ({type(error).__name__}: {error})",)
     else:
         problems = tuple(_shown(warning, stored, name) for warning in report.warnings)
@@ -175,7 +175,12 @@ def remove_articles(index: Index, doc_ids: Sequence[str], folder: Path) -> list[
 def article_rows(articles: Sequence[Article], show_teasers: bool = True) -> list[list[str]]:
     """Rows ``[title, source, date, kind]`` for the article table (plain text, not markup)."""
     return [
-        [article.title or "Untitled article", article.source or "", format_date(article.published), article.kind]
+        [
+            article.title or "Untitled article",
+            article.source or "",
+            format_date(article.published),
+            article.kind,
+        ]
         for article in articles
         if show_teasers or article.kind != "teaser"
     ]

@@ -254,7 +254,6 @@ def test_follow_up_with_a_pronoun_uses_the_previous_answer(seed_index):
     assert_cited_exactly(seed_index, best)
 
 
-@pytest.mark.slow
 def test_rewrite_puts_the_carried_name_in_place_of_the_pronoun():
     from rag.qa.followup import rewrite
 
@@ -266,6 +265,7 @@ def test_rewrite_puts_the_carried_name_in_place_of_the_pronoun():
     assert rewrite("What did he say?", []) == "What did he say?"
 
 
+@pytest.mark.slow
 def test_follow_up_from_chat_messages(seed_index):
     history = [
         {"role": "user", "content": "When is China's National Day?"},
@@ -318,6 +318,7 @@ def test_a_reader_picks_the_span_inside_the_chosen_sentence(seed_index):
     assert_cited_exactly(seed_index, answer)
 
 
+@pytest.mark.slow
 def test_reader_can_be_switched_off_and_a_missing_model_falls_back(seed_index, monkeypatch, tmp_path, caplog):
     import rag.qa.defaults as defaults
     import rag.reader

@@ -89,7 +89,7 @@ def test_question_gets_an_answer_with_a_citation_that_expands(app, page, tmp_pat
 def test_follow_up_is_answered_with_the_chat_history(app, page):
     import rag
     from rag.ui.app import history_turn
-    from rag.ui.format import NOT_FOUND_MESSAGE
+    from rag.ui.format import NOT_FOUND_REPLY
 
     index = rag.load_index(app[1])
     history = history_turn(QUESTION, rag.ask(QUESTION, index=index))
@@ -99,7 +99,7 @@ def test_follow_up_is_answered_with_the_chat_history(app, page):
     if expected.found:
         assert reply.locator(".rag-answer-text").inner_text() == expected.text
     else:
-        assert reply.locator(".rag-none").inner_text() == NOT_FOUND_MESSAGE
+        assert reply.locator(".rag-none").inner_text() == NOT_FOUND_REPLY
 
 
 def test_upload_then_ask_then_delete(app, page, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from rag.types import Answer, Citation, Span
 from rag.ui.format import (
-    NOT_FOUND_MESSAGE,
+    NOT_FOUND_REPLY,
     ConfidenceBands,
     confidence_level,
     escape_text,
@@ -167,7 +167,7 @@ def test_not_found_shows_the_plain_message_and_closest_passages():
             citations=(citation(span=Span(23, 23)),),
         )
     )
-    assert NOT_FOUND_MESSAGE in message
+    assert NOT_FOUND_REPLY in message
     assert "Closest passages" in message
     assert marked(message, "rag-answer") == []
     assert marked(message, "rag-sentence") == [TEXT[SENTENCE.start : SENTENCE.end]]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.index import Index
-from rag.index.core import MAX_K
+from rag.index.core import DEFAULT_K, MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
@@ -44,7 +44,6 @@ from rag.types import Answer, Hit
 
 __all__ = ["QA", "READER_ENV", "SHIPPED_READER", "Ranking", "answerer_for", "ask", "check_k", "default_index"]
 
-DEFAULT_K = 5
 #: Other distinct answers returned with each answer, at most.
 DEFAULT_MAX_ALTERNATIVES = 3
 

@@ -17,7 +17,7 @@ import numpy as np
 from rag.qa.phrases import PHRASE_KINDS, Phrase, find_phrases
 from rag.qa.questions import QUESTION_TYPES, Question
 from rag.qa.sentences import Candidate
-from rag.qa.text import Word, words
+from rag.qa.text import Word, content_stems, words
 
 # BM25 constants for scoring a question against single sentences.
 SENTENCE_BM25_K1 = 1.2
@@ -141,8 +141,8 @@ def sentence_features(
             frequency = view.content_stems.count(stem) or 1
             norm = SENTENCE_BM25_K1 * (1 - SENTENCE_BM25_B + SENTENCE_BM25_B * length / average_length)
             bm25[row] += weights[stem] * frequency * (SENTENCE_BM25_K1 + 1) / (frequency + norm)
-        previous = set(words_stems(candidate.previous_text))
-        title = set(words_stems(candidate.article.title))
+        previous = set(content_stems(candidate.previous_text))
+        title = set(content_stems(candidate.article.title))
         values = matrix[row]
         values[column["overlap_fraction"]] = len(matched) / max(len(question_stems), 1)
         values[column["bigram_overlap"]] = (
@@ -151,7 +151,7 @@ def sentence_features(
             else 0.0
         )
         values[column["previous_overlap_idf"]] = coverage(previous)
-        values[column["next_overlap_idf"]] = coverage(set(words_stems(candidate.next_text)))
+        values[column["next_overlap_idf"]] = coverage(set(content_stems(candidate.next_text)))
         values[column["title_overlap_idf"]] = coverage(title)
         values[column["window_overlap_idf"]] = coverage(view.stems | previous)
         values[column["passage_score"]] = candidate.hit.score
@@ -181,7 +181,7 @@ def sentence_features(
             values[column[f"{question.kind}_x_{kind}"]] = 1.0
 
     for rows in passages.values():
-        passage_stems: set[str] = set(words_stems(candidates[rows[0]].article.title))
+        passage_stems: set[str] = set(content_stems(candidates[rows[0]].article.title))
         for row in rows:
             passage_stems |= views[row].stems
         best_overlap = overlap[rows].max()
@@ -222,8 +222,3 @@ def _type_nearness(question: Question, view: SentenceView, weights: dict[str, fl
                 best, first - position if position < first else position - last if position > last else 0
             )
     return 1.0 / (1.0 + best)
-
-
-def words_stems(text: str) -> list[str]:
-    """Stems of the content words of ``text`` (empty text gives none)."""
-    return [word.stem for word in words(text) if not word.is_stopword] if text else []

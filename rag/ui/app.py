@@ -25,7 +25,7 @@ from rag.index import Index
 from rag.qa import ask
 from rag.types import Answer
 from rag.ui import library
-from rag.ui.format import NOT_FOUND_MESSAGE, escape_text, format_answer, format_error
+from rag.ui.format import NOT_FOUND_REPLY, escape_text, format_answer, format_error
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def user_message(question: str) -> dict[str, str]:
 
 def history_turn(question: str, answer: Answer) -> Messages:
     """The plain-text turn kept for follow-ups: the question and the verbatim answer."""
-    reply = answer.text or answer.sentence if answer.found else NOT_FOUND_MESSAGE
+    reply = answer.text or answer.sentence if answer.found else NOT_FOUND_REPLY
     return [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
 
 

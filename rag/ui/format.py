@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 Confidence = Literal["high", "medium", "low"]
 
-NOT_FOUND_MESSAGE = "I could not find this in the articles."
+NOT_FOUND_REPLY = "I could not find this in the articles."
 UNTITLED = "Untitled article"
 MAX_CLOSEST_PASSAGES = 3
 # HTML's special characters, and the ones Markdown (or the chat's LaTeX and emoji handling)
@@ -247,9 +247,9 @@ def format_not_found(answer: Answer) -> str:
     """
     parts = [
         '<div class="rag-msg rag-not-found">',
-        f'<p class="rag-none">{escape_text(NOT_FOUND_MESSAGE)}</p>',
+        f'<p class="rag-none">{escape_text(NOT_FOUND_REPLY)}</p>',
     ]
-    if answer.message and answer.message.strip() != NOT_FOUND_MESSAGE:
+    if answer.message and answer.message.strip() != NOT_FOUND_REPLY:
         parts.append(f'<p class="rag-note">{escape_text(answer.message)}</p>')
     closest = closest_citations(answer)
     if closest:

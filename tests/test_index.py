@@ -338,7 +338,7 @@ def test_sentence_signal_is_the_best_sentence_of_each_chunk(embedder):
     expected = [
         max(sentence_scores[index.sentence_offsets[row] : index.sentence_offsets[row + 1]]) for row in rows
     ]
-    assert index._best_sentence_bm25(question, rows).tolist() == pytest.approx(expected)
-    assert index._best_sentence_bm25(question, rows[::-1]).tolist() == pytest.approx(expected[::-1])
+    assert index.best_sentence_bm25(question, rows).tolist() == pytest.approx(expected)
+    assert index.best_sentence_bm25(question, rows[::-1]).tolist() == pytest.approx(expected[::-1])
     best = index.search(question, k=1, fusion=FusionSettings.single("sentence_bm25"))[0]
     assert "Ploughs cleared the snow at dawn." in best.text

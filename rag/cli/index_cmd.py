@@ -78,7 +78,7 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
         )
         return 0
     index = build_index(paths, index_dir, progress=True)
-    for warning in getattr(index, "build_warnings", []):
+    for warning in index.build_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
         f"indexed {len(index.articles())} article(s), {len(index)} chunk(s) "

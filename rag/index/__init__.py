@@ -1,14 +1,15 @@
 """Hybrid retrieval index: build, load, add, remove, search.
 
-``core`` is the :class:`Index` (search and writes), ``build`` and ``snapshot`` make and load
-one, ``store`` keeps its snapshots on disk; the pieces: ``dense`` (FAISS), ``sparse`` (BM25),
-``fusion``, ``vectors`` (sentence vectors), ``texts``, ``chunkfile``, ``rebuild``.
+``core`` is the :class:`Index` (search, writes, save and load) over ``contents`` (what it holds
+in memory); ``build`` makes one from articles; ``snapshot`` reads and writes the files of one
+snapshot and ``store`` makes them live atomically; the pieces: ``dense`` (FAISS), ``sparse``
+(BM25), ``fusion``, ``vectors`` (sentence vectors), ``texts``, ``chunkfile``, ``rebuild``.
 """
 
-from rag.index.build import build_index
+from rag.index.build import build_index, load_index
 from rag.index.core import AddReport, Index
 from rag.index.fusion import FusionSettings
-from rag.index.snapshot import SENTENCE_VECTORS_FILE, load_index
+from rag.index.snapshot import SENTENCE_VECTORS_FILE
 from rag.index.store import (
     FORMAT_VERSION,
     IndexCorruptError,

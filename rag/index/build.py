@@ -1,4 +1,5 @@
-"""``build_index``: an index holding exactly the given articles, reusing vectors already embedded."""
+"""The two ways to get an index: ``build_index`` (exactly the given articles, reusing vectors
+already embedded) and ``load_index`` (a saved one)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from rag.embed import Embedder
 from rag.index import store
 from rag.index.core import Index
 from rag.index.fusion import FusionSettings
-from rag.index.snapshot import load_index
 from rag.index.store import IndexError_, IndexNotFoundError
 from rag.ingest import Source, load_articles
 
@@ -60,8 +60,23 @@ def build_index(
     for warning in result.warnings:
         logger.warning(warning)
     index = Index(index_dir, chunk_settings=chunk_settings, fusion=fusion, embedder=embedder)
-    index.build_warnings = result.warnings  # type: ignore[attr-defined]
-    index._append(result.articles, cache=cache, progress=progress)
-    index._record_sources(sources)
+    index.build_warnings = list(result.warnings)
+    index.extend(result.articles, cache=cache, progress=progress)
+    index.record_sources(sources)
     index.save()
     return index
+
+
+def load_index(
+    index_dir: str | Path,
+    embedder: Embedder | None = None,
+    chunk_settings: ChunkSettings | None = None,
+) -> Index:
+    """Load a persisted index.
+
+    Raises:
+        IndexNotFoundError: nothing at ``index_dir``.
+        IndexCorruptError: a file is missing, truncated or unreadable.
+        IndexMismatchError: another format version, model or chunking than asked for.
+    """
+    return Index.load(index_dir, embedder=embedder, chunk_settings=chunk_settings)

@@ -179,7 +179,7 @@ class QA:
         """Retrieve passages for ``question`` and score their sentences (no span picking)."""
         resolved = followup.resolve(question, history)
         analysed = analyze(resolved, kind_from=question)
-        with self.index._lock:  # an add/remove in another thread must not land between search and lookup
+        with self.index.reading():  # an add/remove in another thread must not land between search and lookup
             hits = tuple(self.index.search(resolved, k=k or self.k))
             candidates, views, features, unseen = self.featurize(analysed, hits)
         logits = self.model.sentences.logits(features) if len(candidates) else np.zeros(0)

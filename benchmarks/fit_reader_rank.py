@@ -83,7 +83,7 @@ def default_records_path(depth: int) -> Path:
 
     from rag.qa.model import MODEL_PATH
     from rag.reader import DEFAULT_MODEL_DIR
-    from rag.reader.export import ONNX_FILE
+    from rag.reader.artifacts import ONNX_FILE
 
     digest = hashlib.sha256()
     for path in (DEFAULT_MODEL_DIR / ONNX_FILE, MODEL_PATH):

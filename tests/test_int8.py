@@ -20,8 +20,7 @@ from rag.int8 import (
     make_weights_unsigned,
     signed_weights,
 )
-from rag.reader.export import ONNX_FILE
-from rag.reader.reader import DEFAULT_MODEL_DIR
+from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE
 
 SHIPPED_READER = DEFAULT_MODEL_DIR / ONNX_FILE
 

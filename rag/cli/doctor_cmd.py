@@ -58,8 +58,7 @@ def report(index_dir: Path) -> dict[str, object]:
     from rag.embed.onnx_export import cached_model_path
     from rag.index.store import IndexError_, snapshot_path
     from rag.int8 import kernel_report
-    from rag.reader.export import ONNX_FILE
-    from rag.reader.reader import DEFAULT_MODEL_DIR
+    from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE
 
     backend = default_backend()
     embedding: dict[str, object] = {"backend": backend}

@@ -18,14 +18,20 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-ONNX_FILE = "reader-int8.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-SUMMARY_FILE = "training.json"
+from rag.reader.artifacts import (
+    CHECKPOINT_NAME,
+    DEFAULT_CHECKPOINTS,
+    DEFAULT_MODEL_DIR,
+    INPUT_NAMES,
+    ONNX_FILE,
+    OUTPUT_NAMES,
+    SUMMARY_FILE,
+    TOKENIZER_FILE,
+)
+
 ONNX_OPSET = 17
 ATTENTION_HEADS = 12
 HIDDEN_SIZE = 384
-INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-OUTPUT_NAMES = ("start_logits", "end_logits")
 QUANTIZED_OPERATORS = ("Attention", "MatMul", "EmbedLayerNormalization")
 # The most quantization-sensitive layer of this encoder (see rag.embed.onnx_export) and the head.
 FLOAT32_NODES = ("/inner/bert/encoder/layer.0/output/dense/MatMul", "/inner/qa_outputs/MatMul")
@@ -129,7 +135,6 @@ def _quantize(fused: Path, target: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rag.reader.train import CHECKPOINT_NAME, DEFAULT_CHECKPOINTS, DEFAULT_OUTPUT
 
     parser = argparse.ArgumentParser(
         prog="python -m rag.reader.export",
@@ -142,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_CHECKPOINTS / CHECKPOINT_NAME,
         help="trained folder (fp16 safetensors) or resumable checkpoint (.pt)",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--note", default="", help="free text saved into training.json")
     args = parser.parse_args(argv)
     summary: dict[str, object] = {"exported_from": str(args.source), "note": args.note}

@@ -11,12 +11,10 @@ from typing import Any
 import numpy as np
 
 from rag.int8 import inference_session
+from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE, OUTPUT_NAMES, TOKENIZER_FILE
 from rag.reader.decode import best_spans
-from rag.reader.export import ONNX_FILE, OUTPUT_NAMES, TOKENIZER_FILE
 from rag.reader.features import WindowSettings, configured_tokenizer, make_windows
 
-#: Folder of the shipped model (int8 ONNX + tokenizer + model card).
-DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
 TRAIN_COMMAND = "python -m rag.reader.train (or: rag train-reader)"
 #: ONNX Runtime threads per reader; 1 keeps it from fighting other work on a small shared CPU.
 DEFAULT_THREADS = 1

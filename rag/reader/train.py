@@ -25,6 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.reader.artifacts import (
+    CHECKPOINT_NAME,
+    DEFAULT_CHECKPOINTS,
+    DEFAULT_MODEL_DIR,
+    TOKENIZER_FILE,
+    TRAINED_DIR,
+)
 from rag.reader.batches import (
     grouped_batches,
     length_bucketed_batches,
@@ -43,10 +50,7 @@ log = logging.getLogger("rag.reader.train")
 SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
 DEFAULT_TRAIN = SHARED_DIR / "train" / "squad-v1.1-train-subset.json"
 DEFAULT_EVAL = SHARED_DIR / "eval" / "squad-v1.1-dev-part-a.json"
-DEFAULT_OUTPUT = Path(__file__).parent / "model"
-DEFAULT_CHECKPOINTS = Path("/tmp/rag-reader-checkpoints")
-CHECKPOINT_NAME = "last.pt"
-TRAINED_DIR = "trained"
+DEFAULT_OUTPUT = DEFAULT_MODEL_DIR
 #: 0: the schedule runs whole epochs (``--epochs``); a positive value caps it.
 DEFAULT_MAX_STEPS = 0
 
@@ -100,7 +104,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     from tokenizers import Tokenizer
     from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
 
-    from rag.reader.export import TOKENIZER_FILE, export_onnx
+    from rag.reader.export import export_onnx
 
     settings = TrainSettings(
         max_length=args.max_length,

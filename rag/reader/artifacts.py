@@ -1,0 +1,18 @@
+"""Where the span reader's files live and what they are called: one place for the runtime reader,
+training and export (which then need not import each other)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Folder of the shipped model (int8 ONNX + tokenizer + model card + training summary).
+DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
+ONNX_FILE = "reader-int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+SUMMARY_FILE = "training.json"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUT_NAMES = ("start_logits", "end_logits")
+#: Training checkpoints (resumable ``last.pt``) and the float weights written beside them.
+DEFAULT_CHECKPOINTS = Path("/tmp/rag-reader-checkpoints")
+CHECKPOINT_NAME = "last.pt"
+TRAINED_DIR = "trained"

@@ -190,17 +190,17 @@ class QA:
         confidence = float(sigmoid(self.model.confidence.logits(inputs))[0])
         shares = np.exp(logits - logits[order[0]]) if len(logits) else logits
         return Ranking(
-            analysed,
-            hits,
-            tuple(candidates),
-            tuple(views),
-            features,
-            logits,
-            order,
-            inputs,
-            confidence,
-            shares,
-            {},
+            question=analysed,
+            hits=hits,
+            candidates=tuple(candidates),
+            views=tuple(views),
+            features=features,
+            logits=logits,
+            order=order,
+            confidence_inputs=inputs,
+            confidence=confidence,
+            shares=shares,
+            reader_spans={},
         )
 
     def reread(self, ranking: Ranking, question: str | None = None) -> Ranking:

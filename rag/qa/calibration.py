@@ -31,6 +31,8 @@ CONFIDENCE_FEATURES: tuple[str, ...] = (
 )
 
 _COLUMN = {name: position for position, name in enumerate(FEATURE_NAMES)}
+#: ``margin`` when there is one candidate only: a clear lead (fitted models saw this value).
+LONE_CANDIDATE_MARGIN = 10.0
 
 
 def confidence_features(
@@ -59,7 +61,7 @@ def confidence_features(
     values = {
         "top_logit": float(logits[top]),
         "top_share": float(1.0 / shifted.sum()),
-        "margin": float(logits[top] - logits[order[1]]) if len(order) > 1 else 10.0,
+        "margin": float(logits[top] - logits[order[1]]) if len(order) > 1 else LONE_CANDIDATE_MARGIN,
         "top_overlap_idf": features[top, _COLUMN["overlap_idf"]],
         "top_overlap_fraction": features[top, _COLUMN["overlap_fraction"]],
         "top_bigram_overlap": features[top, _COLUMN["bigram_overlap"]],

@@ -38,6 +38,7 @@ class Ranking:
         features: the sentence feature matrix (``rag.qa.features.FEATURE_NAMES`` columns).
         logits: the ranker's logit per candidate.
         order: candidate indices, best first.
+        confidence_inputs: the confidence model's input row (``rag.qa.calibration``).
         confidence: calibrated probability that the best candidate holds the answer.
         shares: each candidate's weight relative to the best (1.0), for the alternatives' scores.
         reader_spans: answer span chosen by the reader, by candidate index (re-ranked ones only).

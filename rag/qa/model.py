@@ -20,8 +20,15 @@ MODEL_FORMAT = 1
 REFIT_HINT = "refit it with: .venv/bin/python benchmarks/calibrate.py"
 
 
-def sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(values, -40.0, 40.0)))
+#: Logits are clipped to this magnitude before the logistic function (exp overflows past ~709).
+LOGIT_CLIP = 40.0
+#: Probabilities turned back into logits are kept this far from 0 and 1.
+PROBABILITY_FLOOR = 1e-6
+
+
+def sigmoid(values: np.ndarray | float) -> np.ndarray:
+    """The logistic function, elementwise."""
+    return 1.0 / (1.0 + np.exp(-np.clip(values, -LOGIT_CLIP, LOGIT_CLIP)))
 
 
 #: Significant digits kept when writing weights (keeps the file small; scores move < 1e-5).

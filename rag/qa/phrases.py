@@ -96,13 +96,21 @@ def _names(sentence: str) -> list[Phrase]:
         if start == 0 and " " not in text:
             continue  # a lone capitalized first word is usually just the sentence start
         end = start + len(text)
-        kind: PhraseKind = "place" if _PLACE_CUE.search(sentence[max(0, start - 20) : start]) else "name"
+        kind: PhraseKind = (
+            "place" if _PLACE_CUE.search(sentence[max(0, start - PLACE_CUE_REACH) : start]) else "name"
+        )
         phrases.append(Phrase(kind, start, end))
     return phrases
 
 
 #: Distinct sentences whose phrases are remembered.
 PHRASE_CACHE_SIZE = 50_000
+#: Characters before a name searched for a place cue ("in", "at", "from"...).
+PLACE_CUE_REACH = 20
+#: Shorter "because ..." matches are fragments, not reasons.
+MIN_REASON_CHARACTERS = 12
+#: Characters before a number searched for a quantifier ("more than", "about"...).
+QUANTIFIER_REACH = 30
 
 
 @lru_cache(maxsize=PHRASE_CACHE_SIZE)
@@ -120,19 +128,14 @@ def find_phrases(sentence: str) -> tuple[Phrase, ...]:
                 end -= 1
             if end <= start or any(taken[start:end]):
                 continue
-            if kind == "reason" and end - start < 12:
+            if kind == "reason" and end - start < MIN_REASON_CHARACTERS:
                 continue
             phrases.append(Phrase(kind, start, end))
             if kind in ("number", "percent", "money"):
-                quantifier = _QUANTIFIED.search(sentence[max(0, start - 30) : start])
+                reach = max(0, start - QUANTIFIER_REACH)
+                quantifier = _QUANTIFIED.search(sentence[reach:start])
                 if quantifier:
-                    phrases.append(
-                        Phrase(
-                            kind,
-                            start - (len(sentence[max(0, start - 30) : start]) - quantifier.start()),
-                            end,
-                        )
-                    )
+                    phrases.append(Phrase(kind, reach + quantifier.start(), end))
             if kind == "date":
                 for year in _YEAR_INSIDE.finditer(sentence, start, end):
                     if (year.start(), year.end()) != (start, end):

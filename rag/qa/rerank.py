@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.qa.model import PROBABILITY_FLOOR, sigmoid
 from rag.qa.reader import ProposedSpan
 from rag.qa.sentences import Candidate
 from rag.qa.text import words
@@ -53,6 +54,7 @@ CONFIDENCE_INPUTS: tuple[str, ...] = (
     "top_ranker_logit_gap",
     "top_rerank_share",  # softmax share of the winner among the read sentences
 )
+_FEATURE = {name: column for column, name in enumerate(RERANK_FEATURES)}
 
 
 def question_overlap(text: str, question_stems: frozenset[str]) -> float:
@@ -138,29 +140,28 @@ def rerank_rows(ranker_logits: np.ndarray, read: Sequence[ReadSentence]) -> np.n
     if not read:
         return rows
     margins = np.array([item.margin for item in read])
-    rows[:, 0] = ranker_logits - ranker_logits.max()
-    rows[:, 1] = margins
-    rows[:, 2] = margins - margins.max()
-    rows[:, 3] = [item.span is not None for item in read]
-    rows[:, 4] = [item.overlap for item in read]
-    rows[:, 5] = [item.margin - item.window_margin for item in read]
+    rows[:, _FEATURE["ranker_logit_gap"]] = ranker_logits - ranker_logits.max()
+    rows[:, _FEATURE["reader_margin"]] = margins
+    rows[:, _FEATURE["reader_margin_gap"]] = margins - margins.max()
+    rows[:, _FEATURE["has_span"]] = [item.span is not None for item in read]
+    rows[:, _FEATURE["span_question_overlap"]] = [item.overlap for item in read]
+    rows[:, _FEATURE["margin_below_window"]] = [item.margin - item.window_margin for item in read]
     return rows
 
 
 def confidence_row(ranker_confidence: float, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """One row of :data:`CONFIDENCE_INPUTS` for the winner of ``scores`` (rows as ``rerank_rows``)."""
-    probability = min(max(ranker_confidence, 1e-6), 1 - 1e-6)
+    probability = min(max(ranker_confidence, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR)
     top = int(np.argmax(scores))
     shares = np.exp(scores - scores[top])
-    return np.array(
-        [
-            math.log(probability / (1 - probability)),
-            rows[top, 1],
-            rows[top, 3],
-            rows[top, 0],
-            1.0 / shares.sum(),
-        ]
-    )
+    inputs = {
+        "ranker_confidence_logit": math.log(probability / (1 - probability)),
+        "top_reader_margin": rows[top, _FEATURE["reader_margin"]],
+        "top_has_span": rows[top, _FEATURE["has_span"]],
+        "top_ranker_logit_gap": rows[top, _FEATURE["ranker_logit_gap"]],
+        "top_rerank_share": 1.0 / shares.sum(),
+    }
+    return np.array([inputs[name] for name in CONFIDENCE_INPUTS])
 
 
 def read_count(best_logits: np.ndarray, depth: int, max_logit_gap: float) -> int:
@@ -204,8 +205,7 @@ class RerankModel:
         return rows @ self.weights
 
     def confidence(self, inputs: np.ndarray) -> float:
-        value = float(inputs @ self.confidence_weights + self.confidence_bias)
-        return 1.0 / (1.0 + math.exp(-min(max(value, -40.0), 40.0)))
+        return float(sigmoid(float(inputs @ self.confidence_weights + self.confidence_bias)))
 
     def to_dict(self) -> dict[str, Any]:
         return {

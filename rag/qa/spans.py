@@ -23,6 +23,10 @@ from rag.qa.text import STOPWORDS, Word
 
 SpanKind = PhraseKind | Literal["gap"]
 SPAN_KINDS: tuple[SpanKind, ...] = (*PHRASE_KINDS, "gap")
+#: A name of more words than this is also offered as its last word and its connected pieces.
+NAME_SPLIT_WORDS = 2
+#: Words between a span and a question word for the span to count as ``adjacent``.
+ADJACENT_WORDS = 2
 
 # Characters between two words that end a gap (clause and list punctuation, brackets, quotes).
 _BOUNDARY = re.compile(r"[,;:()\[\]\"“”—–?!]|\s-\s")
@@ -171,7 +175,7 @@ def span_candidates(sentence: str, view: SentenceView, question: Question) -> li
             keep[i] = not in_question[i]
         for first, last in _runs(sentence, tokens, keep):
             add(first, last, phrase.kind)
-            if phrase.kind in ("name", "place") and last - first >= 2:
+            if phrase.kind in ("name", "place") and last - first >= NAME_SPLIT_WORDS:
                 add(last - 1, last, phrase.kind)  # "President of Kazakhstan Nursultan Nazarbaev"
                 for piece in _pieces(tokens, first, last, _NAME_CONNECTORS):
                     add(*piece, phrase.kind)
@@ -210,7 +214,7 @@ def span_features(
         if matched:
             distance = min(min(abs(i - first), abs(i - last)) for i in matched)
             values[column["log_distance"]] = math.log1p(distance)
-            values[column["adjacent"]] = float(distance <= 2)
+            values[column["adjacent"]] = float(distance <= ADJACENT_WORDS)
             values[column["after_match"]] = float(all(i < first for i in matched))
             values[column["before_match"]] = float(all(i > last for i in matched))
             values[column["between_matches"]] = float(

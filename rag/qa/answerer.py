@@ -1,17 +1,27 @@
 """Question in, verbatim answer with citations out: ``rag.ask`` and ``rag.QA``.
 
-One straight line per question: check it, resolve a follow-up against the history, search
-the hybrid index, rank the sentences of the top passages (``features`` + ``model``), score
-confidence (``calibration``), with a plugged-in ``reader`` re-rank the best few sentences by
-what it reads in them (``rerank``), pick the answer span in each sentence (the reader's, or
-``spans``) and cite it (``compose``, ``citations``). ``defaults`` loads the default index and
-the shipped reader.
+A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the file doing it:
+
+1. check the question: ``questions.problem_with`` (empty, no words, too long);
+2. read the chat history and resolve a follow-up ("What did he say?"): ``followup``;
+3. retrieve the top ``k`` passages: ``rag.index`` (``Index.search``: BM25 + dense, fused);
+4. list their sentences: ``sentences.candidate_sentences``;
+5. describe each sentence against the question: ``features`` (with ``weights`` for term
+   weights and ``text``/``phrases`` for words and typed phrases);
+6. rank the sentences and score the confidence: ``model`` (the fitted ranker) and
+   ``calibration`` (its confidence inputs), in :meth:`QA.rank`;
+7. with a reader, re-read the best few sentences and re-rank them by the spans it finds:
+   ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`;
+8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
+   reader span exists, and ``citations`` for offsets into the article);
+9. answer, or say "not found" below ``min_score``.
+
+``defaults`` loads the default index and the shipped reader.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -42,7 +52,7 @@ from rag.qa.spans import SPAN_FEATURE_NAMES
 from rag.qa.weights import TermWeights
 from rag.types import Answer, Hit
 
-__all__ = ["QA", "READER_ENV", "SHIPPED_READER", "Ranking", "answerer_for", "ask", "check_k", "default_index"]
+__all__ = ["QA", "READER_ENV", "SHIPPED_READER", "Ranking", "check_k", "default_index"]
 
 #: Other distinct answers returned with each answer, at most.
 DEFAULT_MAX_ALTERNATIVES = 3
@@ -271,36 +281,3 @@ def check_k(k: object) -> None:
 
 def _not_found(question: str, message: str) -> Answer:
     return Answer(question=question, found=False, text="", sentence="", score=0.0, message=message)
-
-
-# -- rag.ask: one shared QA per index -----------------------------------------------------
-
-_answerers: weakref.WeakKeyDictionary[Index, QA] = weakref.WeakKeyDictionary()
-_answerers_lock = threading.Lock()
-
-
-def answerer_for(index: Index | None = None) -> QA:
-    """The shared :class:`QA` of ``index`` (one per index, as long as the index lives)."""
-    index = index if index is not None else default_index()
-    with _answerers_lock:
-        qa = _answerers.get(index)
-        if qa is None:
-            qa = QA(index)
-            _answerers[index] = qa
-        return qa
-
-
-def ask(
-    question: str, index: Index | None = None, k: int = DEFAULT_K, history: Sequence[Any] | None = None
-) -> Answer:
-    """Answer ``question`` from ``index`` (default: :func:`default_index`).
-
-    See :meth:`QA.ask` for ``history`` and the returned :class:`rag.Answer`.
-
-    Example:
-        >>> answer = ask("Who did Wang Yi meet in Pyongyang?")  # doctest: +SKIP
-        >>> answer.text, answer.citations[0].title  # doctest: +SKIP
-    """
-    if index is not None and not isinstance(index, Index):
-        raise TypeError(f"index must be a rag.Index (from rag.load_index), got {type(index).__name__}")
-    return answerer_for(index).ask(question, history=history, k=k)

@@ -88,7 +88,7 @@ def test_question_gets_an_answer_with_a_citation_that_expands(app, page, tmp_pat
 
 def test_follow_up_is_answered_with_the_chat_history(app, page):
     import rag
-    from rag.ui.app import history_turn
+    from rag.ui.chat import history_turn
     from rag.ui.format import NOT_FOUND_REPLY
 
     index = rag.load_index(app[1])

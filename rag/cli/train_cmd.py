@@ -7,7 +7,7 @@ import argparse
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     """Add ``train-reader`` with the same options as ``python -m rag.reader.train``."""
-    from rag.reader.train import build_parser
+    from rag.reader.train_settings import build_parser
 
     parser = subparsers.add_parser(
         "train-reader",

@@ -20,15 +20,13 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from rag.reader.artifacts import (
     CHECKPOINT_NAME,
-    DEFAULT_CHECKPOINTS,
-    DEFAULT_MODEL_DIR,
     TOKENIZER_FILE,
     TRAINED_DIR,
 )
@@ -43,45 +41,9 @@ from rag.reader.features import WindowSettings, configured_tokenizer
 from rag.reader.loss import shared_span_loss
 from rag.reader.negatives import bm25_negatives
 from rag.reader.squad import SquadExample, load_squad
+from rag.reader.train_settings import TrainSettings, build_parser
 
 log = logging.getLogger("rag.reader.train")
-
-# The shared data sits beside the repository checkout (../shared); only training reads it.
-SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
-DEFAULT_TRAIN = SHARED_DIR / "train" / "squad-v1.1-train-subset.json"
-DEFAULT_EVAL = SHARED_DIR / "eval" / "squad-v1.1-dev-part-a.json"
-DEFAULT_OUTPUT = DEFAULT_MODEL_DIR
-#: 0: the schedule runs whole epochs (``--epochs``); a positive value caps it.
-DEFAULT_MAX_STEPS = 0
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Every knob of one training run (saved into ``training.json``)."""
-
-    max_length: int = 256
-    stride: int = 64
-    batch_size: int = 16
-    epochs: float = 1.0
-    learning_rate: float = 1e-4
-    warmup_fraction: float = 0.1
-    weight_decay: float = 0.01
-    negative_fraction: float = 0.3
-    seed: int = 13
-    threads: int = 1
-    bf16: bool = True
-    freeze_layers: int = 1
-    max_answer_tokens: int = 30
-    bucket_batches: int = 50
-    shared_norm: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.epochs <= 0:
-            raise ValueError(f"epochs must be > 0, got {self.epochs}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
 
 
 def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
@@ -302,81 +264,12 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     return summary
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """The training options (shared by ``python -m rag.reader.train`` and ``rag train-reader``)."""
-    parser = parser or argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__)
-    defaults = TrainSettings()
-    parser.add_argument("--train", default=str(DEFAULT_TRAIN), help="SQuAD v1.1 training JSON")
-    parser.add_argument("--eval", default=str(DEFAULT_EVAL), help="SQuAD part-A JSON for periodic checks")
-    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for the shipped ONNX model")
-    parser.add_argument(
-        "--checkpoint-dir",
-        default=str(DEFAULT_CHECKPOINTS),
-        help="resumable checkpoints, then the trained fp16 weights in <dir>/trained",
-    )
-    parser.add_argument("--resume", action="store_true", help="continue from <checkpoint-dir>/last.pt")
-    parser.add_argument(
-        "--init",
-        default=None,
-        help="start from these trained weights (a <checkpoint-dir>/trained folder) instead of the "
-        "packaged encoder: a second training stage",
-    )
-    parser.add_argument(
-        "--pairs",
-        default=None,
-        help="train on these JSON-lines pairs (benchmarks/reader_windows.py) instead of --train "
-        "with BM25 negatives",
-    )
-    parser.add_argument("--max-length", type=int, default=defaults.max_length)
-    parser.add_argument("--stride", type=int, default=defaults.stride)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--epochs", type=float, default=defaults.epochs)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument(
-        "--negative-fraction",
-        type=float,
-        default=defaults.negative_fraction,
-        help="share of questions also paired with a BM25-retrieved non-gold paragraph",
-    )
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=defaults.threads,
-        help="torch CPU threads (1 is ~3x faster than 2 on a CPU shared with other jobs)",
-    )
-    parser.add_argument(
-        "--freeze-layers",
-        type=int,
-        default=defaults.freeze_layers,
-        help="freeze the embeddings and this many bottom layers (-1: train everything)",
-    )
-    parser.add_argument("--no-bf16", action="store_true", help="train in fp32 instead of bf16 autocast")
-    parser.add_argument(
-        "--shared-norm",
-        type=float,
-        default=defaults.shared_norm,
-        help="weight of the shared-normalization loss across the windows of one --pairs group "
-        "(0: off); batches then keep groups whole",
-    )
-    parser.add_argument(
-        "--max-steps",
-        type=int,
-        default=DEFAULT_MAX_STEPS,
-        help="schedule length cap in steps (0: whole epochs)",
-    )
-    parser.add_argument("--log-every", type=int, default=20)
-    parser.add_argument("--eval-every", type=int, default=150)
-    parser.add_argument("--eval-questions", type=int, default=100)
-    parser.add_argument("--checkpoint-every", type=int, default=15)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("bm25s", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    args = build_parser().parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__)
+    args = build_parser(parser).parse_args(argv)
     summary = train(args)
     print(json.dumps({key: summary[key] for key in ("steps", "windows", "part_a_checks")}, indent=2))
     return 0

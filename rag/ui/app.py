@@ -13,7 +13,6 @@ Every handler catches its errors and shows a message: no traceback reaches the p
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from pathlib import Path
@@ -22,10 +21,16 @@ from typing import Any
 import gradio as gr
 
 from rag.index import Index
-from rag.qa import ask
-from rag.types import Answer
 from rag.ui import library
-from rag.ui.format import NOT_FOUND_REPLY, escape_text, format_answer, format_error
+from rag.ui.chat import (
+    DEFAULT_PASSAGES,
+    Messages,
+    answer_json,
+    answer_question,
+    history_turn,
+    user_message,
+)
+from rag.ui.format import count_html, escape_text, format_answer, format_error, header_html
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +40,6 @@ EXAMPLE_QUESTIONS = (
     "What did the US accuse China of in May?",
     "When is China's National Day?",
 )
-DEFAULT_PASSAGES = 5
 MAX_PASSAGES = 20
 # Answering is CPU-bound (one embedding per question); more parallel runs than cores only
 # make each one slower. Index writes are serialised by the index's lock anyway; one at a
@@ -44,53 +48,6 @@ ANSWER_CONCURRENCY = 2
 WRITE_CONCURRENCY = 1
 QUEUE_MAX_SIZE = 64
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"]
-
-Messages = list[dict[str, Any]]
-
-
-def answer_question(
-    index: Index, question: str, k: int = DEFAULT_PASSAGES, history: Messages | None = None
-) -> Answer:
-    """``rag.ask`` on ``index``: the same answer, and the same JSON, as ``rag ask --json``.
-
-    Raises:
-        ValueError: ``k`` is out of range.
-        TypeError: ``question`` is not a string.
-    """
-    return ask(question, index=index, k=int(k), history=history or None)
-
-
-def user_message(question: str) -> dict[str, str]:
-    """The asker's question as a chat message, escaped like article text."""
-    return {"role": "user", "content": f'<div class="rag-question">{escape_text(question)}</div>'}
-
-
-def history_turn(question: str, answer: Answer) -> Messages:
-    """The plain-text turn kept for follow-ups: the question and the verbatim answer."""
-    reply = answer.text or answer.sentence if answer.found else NOT_FOUND_REPLY
-    return [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
-
-
-def answer_json(answer: Answer) -> str:
-    """``answer`` as the one-line JSON of ``rag ask --json``."""
-    return json.dumps(answer.to_dict(), ensure_ascii=False)
-
-
-def _header() -> str:
-    return (
-        '<div id="rag-header"><h1><span class="rag-logo">Q</span>' + TITLE + "</h1>"
-        "<p>Answers quoted word for word from your news articles, with the sentence and source "
-        "for every one.</p></div>"
-    )
-
-
-def _count(index: Index) -> str:
-    articles = index.articles()
-    teasers = sum(article.kind == "teaser" for article in articles)
-    return (
-        f'<p class="rag-count">{len(articles)} documents indexed '
-        f"({len(articles) - teasers} articles, {teasers} teasers) · {len(index)} passages</p>"
-    )
 
 
 def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFAULT_PASSAGES) -> gr.Blocks:
@@ -120,7 +77,7 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
         return (
             gr.update(value=library.article_rows(articles, show_teasers)),
             gr.update(choices=library.article_choices(articles, show_teasers), value=[]),
-            _count(index),
+            count_html(index.articles(), len(index)),
         )
 
     def ask_api(question: str, k: int = DEFAULT_PASSAGES) -> str:
@@ -199,7 +156,7 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
         pending = gr.State("")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
-                gr.HTML(_header())
+                gr.HTML(header_html(TITLE))
                 chatbot = gr.Chatbot(
                     elem_id="rag-chat",
                     show_label=False,
@@ -232,7 +189,7 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                     )
             with gr.Column(scale=2, min_width=320, elem_id="rag-side"):
                 with gr.Tab("Articles"):
-                    count = gr.HTML(_count(index))
+                    count = gr.HTML(count_html(index.articles(), len(index)))
                     table = gr.Dataframe(
                         headers=["Title", "Source", "Date", "Kind"],
                         value=library.article_rows(index.articles()),

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Literal
 
-from rag.types import Answer, Citation, Span
+from rag.types import Answer, Article, Citation, Span
 
 logger = logging.getLogger(__name__)
 
@@ -262,3 +262,21 @@ def format_not_found(answer: Answer) -> str:
 def format_error(message: str) -> str:
     """A problem shown in the chat instead of a traceback."""
     return f'<div class="rag-msg rag-error"><p>{escape_text(message)}</p></div>'
+
+
+def header_html(title: str) -> str:
+    """The page header: the product's name and what it does."""
+    return (
+        '<div id="rag-header"><h1><span class="rag-logo">Q</span>' + escape_text(title) + "</h1>"
+        "<p>Answers quoted word for word from your news articles, with the sentence and source "
+        "for every one.</p></div>"
+    )
+
+
+def count_html(articles: Sequence[Article], passages: int) -> str:
+    """How many documents (articles, teasers) and passages are indexed."""
+    teasers = sum(article.kind == "teaser" for article in articles)
+    return (
+        f'<p class="rag-count">{len(articles)} documents indexed '
+        f"({len(articles) - teasers} articles, {teasers} teasers) · {passages} passages</p>"
+    )

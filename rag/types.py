@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 ArticleKind = Literal["article", "teaser"]
+DateGranularity = Literal["day", "month", "year"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,33 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class ResolvedDate:
+    """A relative or partial date of a quoted sentence ("on Monday", "in May"), resolved against
+    its article's publication date.
+
+    Attributes:
+        text: the words as written (``article.text[span.start:span.end]``).
+        span: their offsets into the article text.
+        date: ISO 8601 to the granularity: "2019-09-02" (day), "2019-05" (month), "2019" (year).
+        granularity: ``"day"``, ``"month"`` or ``"year"``.
+    """
+
+    text: str
+    span: Span
+    date: str
+    granularity: DateGranularity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "start": self.span.start,
+            "end": self.span.end,
+            "date": self.date,
+            "granularity": self.granularity,
+        }
+
+
+@dataclass(frozen=True)
 class Citation:
     """Where an answer comes from, precise enough to highlight it."""
 
@@ -121,11 +149,14 @@ class Citation:
     sentence_span: Span
     passage: str  # the chunk text around it
     passage_span: Span
+    #: Relative or partial dates of ``quote``, resolved against ``published``.
+    dates: tuple[ResolvedDate, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("span", "sentence_span", "passage_span"):
             data[key] = getattr(self, key).to_dict()
+        data["dates"] = [resolved.to_dict() for resolved in self.dates]
         return data
 
 
@@ -141,6 +172,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     alternatives: tuple[Answer, ...] = ()
     message: str = ""
+    #: Relative or partial dates of ``sentence`` (those of its first citation).
+    dates: tuple[ResolvedDate, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,4 +185,5 @@ class Answer:
             "citations": [citation.to_dict() for citation in self.citations],
             "alternatives": [alternative.to_dict() for alternative in self.alternatives],
             "message": self.message,
+            "dates": [resolved.to_dict() for resolved in self.dates],
         }

@@ -38,6 +38,7 @@ def test_ask_endpoint_returns_the_answer_json_with_checkable_citations(app, clie
         "citations",
         "alternatives",
         "message",
+        "dates",
     ]
     assert reply["question"] == QUESTION
     assert reply["citations"], "every answer cites at least one passage"
@@ -51,6 +52,9 @@ def test_ask_endpoint_returns_the_answer_json_with_checkable_citations(app, clie
         assert (
             text[citation["passage_span"]["start"] : citation["passage_span"]["end"]] == citation["passage"]
         )
+        for resolved in citation["dates"]:  # relative dates of the quote, with article offsets
+            assert text[resolved["start"] : resolved["end"]] == resolved["text"]
+            assert citation["published"] and resolved["granularity"] in ("day", "month", "year")
     if reply["found"]:
         first = reply["citations"][0]
         text = index.article(first["doc_id"]).text

@@ -57,6 +57,8 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
         lines.append(f"A: (not found) {answer.message}")
         return "\n".join(lines)
     lines.append(f"A: {answer.text}    (confidence {answer.score:.2f})")
+    if answer.dates:
+        lines.append("   dates: " + "; ".join(f"{d.text} → {d.date}" for d in answer.dates))
     for citation in answer.citations:
         where = ", ".join(part for part in (citation.source, citation.published) if part)
         lines.append(f"   “{citation.quote}”")

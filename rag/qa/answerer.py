@@ -183,6 +183,7 @@ class QA:
             score=best.score,
             citations=best.citations,
             alternatives=tuple(answers[1:]),
+            dates=best.dates,
         )
 
     def rank(self, question: str, history: Sequence[followup.Turn] = (), k: int | None = None) -> Ranking:

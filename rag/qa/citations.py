@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag.qa.dates import resolve_dates
 from rag.qa.sentences import Candidate
 from rag.types import Citation, Span
 
@@ -29,6 +30,7 @@ def cite(candidate: Candidate, answer: Span) -> Citation:
         sentence_span=sentence,
         passage=chunk.text,
         passage_span=Span(chunk.start, chunk.end),
+        dates=resolve_dates(article.text, sentence.start, sentence.end, article.published),
     )
 
 

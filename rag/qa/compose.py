@@ -88,6 +88,7 @@ def compose_answers(question: str, ranking: Ranking, spans: Scorer, max_alternat
                 sentence=candidate.text,
                 score=ranking.confidence * float(shares[position]),
                 citations=tuple(citations),
+                dates=citations[0].dates,
             )
         )
     return answers

@@ -30,7 +30,9 @@ from rag.ui.chat import (
     history_turn,
     user_message,
 )
-from rag.ui.format import count_html, escape_text, format_answer, format_error, header_html
+from rag.ui.format import escape_text, format_answer, format_error
+from rag.ui.library import count_html
+from rag.ui.style import header_html
 
 logger = logging.getLogger(__name__)
 

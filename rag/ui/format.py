@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Literal
 
-from rag.types import Answer, Article, Citation, Span
+from rag.types import Answer, Citation, ResolvedDate, Span
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,7 @@ def format_citation(number: int, citation: Citation, answer_text: str = "") -> s
     return (
         f'<details class="rag-cite"><summary>{citation_label(number, citation)}</summary>'
         f'<div class="rag-passage">{highlight(passage, sentence, answer)}</div>'
+        f"{format_dates(citation.dates)}"
         f'<div class="rag-cite-where">{escape_text(meta)}</div></details>'
     )
 
@@ -168,7 +169,29 @@ def format_quote(answer: Answer) -> str:
     if answer.citations and answer.text and answer.text != answer.sentence:
         first = answer.citations[0]
         inner = _relative(first.span, first.sentence_span.start, answer.sentence, answer.text)
-    return f'<blockquote class="rag-quote">{highlight(answer.sentence, None, inner)}</blockquote>'
+    quote = f'<blockquote class="rag-quote">{highlight(answer.sentence, None, inner)}</blockquote>'
+    return quote + format_dates(answer.dates)
+
+
+def date_label(resolved: ResolvedDate) -> str:
+    """``"Monday → Mon 2 Sep 2019"``, ``"in May → May 2019"``, ``"last year → 2018"``."""
+    when = datetime.fromisoformat(
+        resolved.date + {"day": "", "month": "-01", "year": "-01-01"}[resolved.granularity]
+    )
+    shown = {
+        "day": f"{when:%a} {when.day} {when:%b %Y}",
+        "month": f"{when:%B %Y}",
+        "year": f"{when.year}",
+    }[resolved.granularity]
+    return f"{resolved.text} → {shown}"
+
+
+def format_dates(dates: Sequence[ResolvedDate]) -> str:
+    """The quote's relative dates, resolved against the article's date, as one small line."""
+    if not dates:
+        return ""
+    labels = " · ".join(escape_text(date_label(resolved)) for resolved in dates)
+    return f'<p class="rag-dates" title="dates resolved against the article\'s publication date">{labels}</p>'
 
 
 def confidence_badge(score: float, bands: ConfidenceBands = DEFAULT_BANDS) -> str:
@@ -262,21 +285,3 @@ def format_not_found(answer: Answer) -> str:
 def format_error(message: str) -> str:
     """A problem shown in the chat instead of a traceback."""
     return f'<div class="rag-msg rag-error"><p>{escape_text(message)}</p></div>'
-
-
-def header_html(title: str) -> str:
-    """The page header: the product's name and what it does."""
-    return (
-        '<div id="rag-header"><h1><span class="rag-logo">Q</span>' + escape_text(title) + "</h1>"
-        "<p>Answers quoted word for word from your news articles, with the sentence and source "
-        "for every one.</p></div>"
-    )
-
-
-def count_html(articles: Sequence[Article], passages: int) -> str:
-    """How many documents (articles, teasers) and passages are indexed."""
-    teasers = sum(article.kind == "teaser" for article in articles)
-    return (
-        f'<p class="rag-count">{len(articles)} documents indexed '
-        f"({len(articles) - teasers} articles, {teasers} teasers) · {passages} passages</p>"
-    )

@@ -215,3 +215,12 @@ def summary_html(summary: UploadSummary) -> str:
         return ""
     rows = "".join(f'<li class="rag-status-{kind}">{escape_text(text)}</li>' for kind, text in items)
     return f'<ul class="rag-status">{rows}</ul>'
+
+
+def count_html(articles: Sequence[Article], passages: int) -> str:
+    """How many documents (articles, teasers) and passages are indexed."""
+    teasers = sum(article.kind == "teaser" for article in articles)
+    return (
+        f'<p class="rag-count">{len(articles)} documents indexed '
+        f"({len(articles) - teasers} articles, {teasers} teasers) · {passages} passages</p>"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "monospace")
 
@@ -45,6 +47,7 @@ details.rag-cite summary { cursor: pointer; font-size: 0.9rem; }
 .rag-alt { margin: 6px 0; padding-left: 10px; border-left: 2px solid var(--border-color-primary); }
 .rag-alt-head { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
 .rag-none { font-weight: 600; margin: 0 0 4px; }
+.rag-dates { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: -4px 0 6px 15px; }
 .rag-note { color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 2px 0; }
 .rag-error p { color: #b91c1c; margin: 0; }
 ul.rag-status { list-style: none; padding: 0; margin: 4px 0; font-size: 0.88rem; }
@@ -54,3 +57,12 @@ ul.rag-status li { padding: 3px 8px; border-radius: 6px; margin: 2px 0; }
 .rag-status-warn { background: #fef9c3; color: #854d0e; }
 .rag-status-error { background: #fee2e2; color: #991b1b; }
 """
+
+
+def header_html(title: str) -> str:
+    """The page header: the product's name and what it does."""
+    return (
+        '<div id="rag-header"><h1><span class="rag-logo">Q</span>' + html.escape(title) + "</h1>"
+        "<p>Answers quoted word for word from your news articles, with the sentence and source "
+        "for every one.</p></div>"
+    )

@@ -24,6 +24,7 @@ import logging
 import os
 import platform
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -136,9 +137,10 @@ def int8_kernel(features: tuple[str, ...]) -> str:
 def int8_weights(features: tuple[str, ...] | None = None) -> WeightFormat:
     """The weight format to run int8 models with on this CPU.
 
-    ``u8s8`` (the files as exported) only where its kernel is exact and fastest (AVX-512 VNNI);
-    ``u8u8`` everywhere else, or everywhere with ``RAG_INT8_WEIGHTS=u8u8``. Both give the same
-    integer sums, so the same answers.
+    ``u8s8`` (the files as exported) only where its kernel is exact and fastest (AVX-512 VNNI,
+    confirmed on this machine by :func:`signed_products_exact`); ``u8u8`` everywhere else, or
+    everywhere with ``RAG_INT8_WEIGHTS=u8u8``. Both give the same integer sums, so the same
+    answers. ``features`` (for tests) decides from those CPU features alone.
 
     Raises:
         ValueError: ``RAG_INT8_WEIGHTS`` is neither ``auto`` nor ``u8u8``.
@@ -148,8 +150,47 @@ def int8_weights(features: tuple[str, ...] | None = None) -> WeightFormat:
         raise ValueError(f"{WEIGHTS_ENV} must be 'auto' or 'u8u8', got {chosen!r}")
     if chosen == "u8u8":
         return "u8u8"
-    features = cpu_features() if features is None else features
-    return "u8s8" if int8_kernel(features) == "avx512-vnni" else "u8u8"
+    if features is not None:
+        return "u8s8" if int8_kernel(features) == "avx512-vnni" else "u8u8"
+    if int8_kernel(cpu_features()) != "avx512-vnni":
+        return "u8u8"
+    if not signed_products_exact():  # the CPU says VNNI, ONNX Runtime's kernel disagrees
+        logger.warning("int8 u8s8 products are not exact on this CPU; running int8 models as u8u8")
+        return "u8u8"
+    return "u8s8"
+
+
+#: A product whose int16 pair sums overflow with int8 weights: 255 x 127 + 255 x 127 > 32767.
+PROBE_ROWS, PROBE_COLUMNS = 64, 16
+
+
+@lru_cache(maxsize=1)
+def signed_products_exact() -> bool:
+    """Whether ONNX Runtime multiplies uint8 by int8 exactly here: runs one small
+    ``MatMulInteger`` built so that a saturating kernel must get it wrong (a few ms, once)."""
+    import onnx
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.full((PROBE_ROWS, PROBE_COLUMNS), 127, dtype=np.int64)
+    weights[:, ::2] = -127
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["A", "W"], ["Y"])],
+        "int8-probe",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [1, PROBE_ROWS])],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [1, PROBE_COLUMNS])],
+        initializer=[numpy_helper.from_array(weights.astype(np.int8), "W")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(model)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    activations = np.full((1, PROBE_ROWS), 255, dtype=np.uint8)
+    (product,) = session.run(None, {"A": activations})
+    return bool(np.array_equal(product, activations.astype(np.int64) @ weights))
 
 
 def inference_session(path: Path, options: Any) -> Any:
@@ -193,5 +234,5 @@ def kernel_report() -> KernelReport:
         machine=platform.machine(),
         cpu_features=features,
         int8_kernel=int8_kernel(features),
-        int8_weights=int8_weights(features),
+        int8_weights=int8_weights(),
     )

@@ -44,7 +44,9 @@ def main(seeds: Path, out: Path) -> dict[str, object]:
         for span in split_sentences(article.text)[:SENTENCES_PER_ARTICLE]
     ]
     np.save(out / "vectors.npy", OnnxEmbedder(quantization="int8").encode([*texts, *QUESTIONS]))
-    return {"kernels": kernel_report().to_dict(), "answers": answers}
+    from rag.int8 import signed_products_exact
+
+    return {"kernels": kernel_report().to_dict(), "u8s8_exact": signed_products_exact(), "answers": answers}
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -106,6 +107,30 @@ def test_only_vnni_runs_the_signed_weights(monkeypatch, features, kernel, weight
     assert int8_weights(features) == "u8u8"
 
 
+def test_a_vnni_cpu_whose_signed_products_are_not_exact_runs_unsigned_weights(monkeypatch):
+    import rag.int8
+
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(rag.int8, "cpu_features", lambda: ("AVX512VNNI", "AVX512BW", "AVX512F", "AVX2"))
+    monkeypatch.setattr(rag.int8, "signed_products_exact", lambda: True)
+    assert int8_weights() == "u8s8"
+    monkeypatch.setattr(rag.int8, "signed_products_exact", lambda: False)
+    assert int8_weights() == "u8u8"
+
+
+def test_the_signed_product_probe_agrees_with_the_cpu():
+    from rag.int8 import cpu_features, signed_products_exact
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = set(cpuinfo.read_text().split()) if cpuinfo.is_file() else set()
+    if int8_kernel(cpu_features()) == "avx512-vnni":
+        assert signed_products_exact()
+    elif "avx2" in flags and not flags & {"avx_vnni", "avx512_vnni", "amx_int8"}:
+        assert not signed_products_exact()  # AVX2 or AVX-512 without any VNNI: u8s8 saturates
+    else:
+        pytest.skip(f"no expectation for this CPU ({int8_kernel(cpu_features())})")
+
+
 def test_a_bad_weight_setting_is_named(monkeypatch):
     monkeypatch.setenv(WEIGHTS_ENV, "s8s8")
     with pytest.raises(ValueError, match="RAG_INT8_WEIGHTS must be 'auto' or 'u8u8', got 's8s8'"):
@@ -142,7 +167,10 @@ def test_version_and_doctor_name_the_kernels(capsys, tmp_path):
 
     assert main(["doctor", "--json", "--index", str(tmp_path / "none")]) == 0
     described = json.loads(capsys.readouterr().out)
-    assert described["int8"] == report.to_dict() and report.int8_weights in WEIGHT_FORMATS
+    assert {key: described["int8"][key] for key in report.to_dict()} == report.to_dict()
+    assert report.int8_weights in WEIGHT_FORMATS and isinstance(
+        described["int8"]["u8s8_products_exact"], bool
+    )
     assert described["reader"]["present"] is True and len(described["reader"]["sha256"]) == 16
     assert described["index"]["present"] is False and "no index at" in described["index"]["error"]
     assert main(["doctor", "--index", str(tmp_path / "none")]) == 0

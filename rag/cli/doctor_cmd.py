@@ -57,7 +57,7 @@ def report(index_dir: Path) -> dict[str, object]:
     from rag.embed import default_backend
     from rag.embed.onnx_export import cached_model_path
     from rag.index.store import IndexError_, snapshot_path
-    from rag.int8 import kernel_report
+    from rag.int8 import kernel_report, signed_products_exact
     from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE
 
     backend = default_backend()
@@ -86,7 +86,7 @@ def report(index_dir: Path) -> dict[str, object]:
         "rag": rag.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "int8": kernel_report().to_dict(),
+        "int8": {**kernel_report().to_dict(), "u8s8_products_exact": signed_products_exact()},
         "packages": {name: _version(name) for name in PACKAGES},
         "embedding": embedding,
         "reader": _file(DEFAULT_MODEL_DIR / ONNX_FILE),

@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from rag.chunk import ChunkSettings, chunk_article
 from rag.index import (
     AddReport,
+    Filter,
     FusionSettings,
     Index,
     IndexCorruptError,
@@ -39,6 +40,7 @@ __all__ = [
     "Chunk",
     "ChunkSettings",
     "Citation",
+    "Filter",
     "FusionSettings",
     "Hit",
     "Index",

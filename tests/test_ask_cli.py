@@ -130,3 +130,32 @@ def test_an_unexpected_error_is_one_line_unless_verbose(capsys, monkeypatch):
     assert "Traceback" not in error
     with pytest.raises(KeyError):
         main(["-v", "ask", "Who?"])
+
+
+@pytest.mark.slow
+def test_filters_restrict_the_articles_answers_come_from(capsys, seed_index_dir):
+    question = "When did Wang Yi visit Pyongyang?"
+    [herald] = ask_json(capsys, question, "--index", str(seed_index_dir), "--source", "the korea herald")
+    assert herald["citations"] and {c["source"] for c in herald["citations"]} == {"The Korea Herald"}
+    [early] = ask_json(capsys, question, "--index", str(seed_index_dir), "--until", "2018-12-31")
+    assert early["citations"] and all(c["published"] <= "2018-12-31" for c in early["citations"])
+    # the relative date of the quote, resolved against that article's own date
+    assert all(d["date"].startswith("2018") for c in early["citations"] for d in c["dates"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--source", "Nope"], "unknown source 'Nope' (indexed sources: "),
+        (
+            ["--since", "2019-12-01", "--until", "2019-01-01"],
+            "since (2019-12-01) is after until (2019-01-01)",
+        ),
+        (["--since", "2019-13-01"], "since must be a date as YYYY-MM-DD, got '2019-13-01'"),
+    ],
+)
+def test_bad_filters_are_one_line_naming_the_value(capsys, seed_index_dir, arguments, message):
+    assert main(["ask", "Who?", "--index", str(seed_index_dir), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1

@@ -1,4 +1,7 @@
-"""``rag ask "question" ["question" ...] [-] [--index DIR] [--json] [-k N]``.
+"""``rag ask "question" ["question" ...] [-] [--index DIR] [--json] [-k N] [filters]``.
+
+Filters (``--source NAME``, ``--since``/``--until YYYY-MM-DD``, ``--kind``, ``--doc DOC_ID``)
+restrict the articles answers come from, inside retrieval; a bad one is one line naming it.
 
 Several questions may be given as arguments; ``-`` reads more, one per line, from stdin.
 With ``--json`` each answer is one JSON object on its own line (batch use); with
@@ -28,6 +31,18 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
     parser.add_argument(
         "--conversation", action="store_true", help="treat the questions as one chat (follow-ups)"
+    )
+    narrow = parser.add_argument_group("filters (applied inside retrieval)")
+    narrow.add_argument(
+        "--source", action="append", default=[], help="only articles of this source (repeatable)"
+    )
+    narrow.add_argument("--since", help="only articles published on or after this day (YYYY-MM-DD)")
+    narrow.add_argument("--until", help="only articles published on or before this day (YYYY-MM-DD)")
+    narrow.add_argument(
+        "--kind", action="append", default=[], choices=("article", "teaser"), help="only this kind"
+    )
+    narrow.add_argument(
+        "--doc", action="append", default=[], metavar="DOC_ID", help="only this article (repeatable)"
     )
     readers = parser.add_mutually_exclusive_group()
     readers.add_argument(
@@ -70,19 +85,30 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
 
 
 def run(args) -> int:  # type: ignore[no-untyped-def]
-    from rag.index import load_index
+    from rag.index import Filter, load_index
     from rag.qa import QA, default_index
     from rag.qa.answerer import SHIPPED_READER, check_k
     from rag.types import Answer
 
     if args.k is not None:
         check_k(args.k)
+    filters = Filter.from_dict(
+        {
+            "sources": args.source,
+            "kinds": args.kind,
+            "since": args.since,
+            "until": args.until,
+            "doc_ids": args.doc,
+        }
+    )
     index = load_index(args.index) if args.index else default_index()
+    if filters is not None:  # a misspelt source fails once, before any question
+        filters = filters.with_sources_of(article.source for article in index.articles())
     reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     history: list[Answer] = []
     for question in questions_from(args.questions, sys.stdin):
-        answer = qa.ask(question, history=history if args.conversation else None)
+        answer = qa.ask(question, history=history if args.conversation else None, filters=filters)
         history.append(answer)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)

@@ -13,12 +13,16 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args) -> int:  # type: ignore[no-untyped-def]
+    from rag.index.filters import published_day
     from rag.ingest import load_articles
 
     result = load_articles(args.paths)
     for article in result.articles:
         if args.json:
-            print(json.dumps(article.to_dict(), ensure_ascii=False))
+            row = article.to_dict()
+            if published_day(article) is None:
+                row["note"] = "no known publication date: excluded by --since/--until filters"
+            print(json.dumps(row, ensure_ascii=False))
         else:
             print(f"[{article.kind}] {article.title}")
             print(f"    id={article.doc_id} source={article.source} published={article.published}")

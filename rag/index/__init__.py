@@ -8,6 +8,7 @@ snapshot and ``store`` makes them live atomically; the pieces: ``dense`` (FAISS)
 
 from rag.index.build import build_index, load_index
 from rag.index.core import AddReport, Index
+from rag.index.filters import Filter
 from rag.index.fusion import FusionSettings
 from rag.index.snapshot import SENTENCE_VECTORS_FILE
 from rag.index.store import (
@@ -23,6 +24,7 @@ __all__ = [
     "FORMAT_VERSION",
     "SENTENCE_VECTORS_FILE",
     "AddReport",
+    "Filter",
     "FusionSettings",
     "Index",
     "IndexCorruptError",

@@ -4,12 +4,9 @@
 is given, shrinks by article, ranks chunks for an embedded question, and converts to and from
 the files of a snapshot. :class:`rag.index.Index` adds the embedder, the locks and persistence.
 
-Embeddings are per sentence: each distinct sentence is embedded once, on its own. A chunk's
-dense signal is its best sentence's cosine to the question (max-sim); FAISS holds one vector per
-chunk, the normalized mean of its sentences', to draw the dense candidate pool. The sentence
-vectors are also what the answerer ranks sentences with, so answering embeds nothing but the
-question. (On SQuAD part A, max-sim fusion gave passage recall@1/@5 .854/.977 against .850/.973
-for whole-chunk embeddings, and embedding sentences costs no more than embedding their chunks.)
+Each distinct sentence is embedded once. A chunk's dense signal is its best sentence's cosine to
+the question (max-sim); FAISS holds each chunk's mean vector to draw candidates (``pool``). The
+answerer ranks sentences with the same vectors, so answering embeds only the question.
 """
 
 from __future__ import annotations
@@ -21,7 +18,9 @@ import numpy as np
 
 from rag.chunk import ChunkSettings, chunk_article
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
+from rag.index.filters import Filter
 from rag.index.fusion import FusionSettings, Signal, fuse
+from rag.index.pool import bm25_rows, dense_rows
 from rag.index.snapshot import SnapshotFiles
 from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
 from rag.index.texts import content_hash, passage_text, sentence_text
@@ -80,11 +79,18 @@ class IndexContents:
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def rank(self, query: np.ndarray, question: str, k: int, fusion: FusionSettings) -> list[Hit]:
-        """The ``k`` best chunks for ``question`` (embedded as ``query``), best first."""
-        if not self.chunks:
+    def rank(
+        self,
+        query: np.ndarray,
+        question: str,
+        k: int,
+        fusion: FusionSettings,
+        allowed: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best chunks for ``question`` (embedded as ``query``), of the ``allowed`` rows."""
+        if not self.chunks or (allowed is not None and not allowed.any()):
             return []
-        rows, signals = self._candidates(query, question, fusion)
+        rows, signals = self._candidates(query, question, fusion, allowed)
         fused = fuse(signals, fusion)
         dense_scores, bm25_scores = signals["dense"], signals["bm25"]
         hits = []
@@ -106,16 +112,12 @@ class IndexContents:
         return hits
 
     def _candidates(
-        self, query: np.ndarray, question: str, fusion: FusionSettings
+        self, query: np.ndarray, question: str, fusion: FusionSettings, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, dict[Signal, np.ndarray]]:
-        """Rows in the union of the top ``fusion.candidates`` of the dense and BM25 sides,
-        with every signal the fusion weighs (dense and BM25 always, for the hits)."""
-        _, dense_ids = self.dense.search(query, fusion.candidates)
-        dense_rows = [self._row_of_id[int(i)] for i in dense_ids if int(i) in self._row_of_id]
+        """The candidate rows (``rag.index.pool``) with every signal the fusion weighs."""
         all_bm25 = self.sparse.scores(question)
-        pool = min(fusion.candidates, len(all_bm25))
-        bm25_rows = np.argpartition(-all_bm25, pool - 1)[:pool] if pool else np.zeros(0, dtype=np.int64)
-        rows = np.unique(np.concatenate([np.asarray(dense_rows, dtype=np.int64), bm25_rows.astype(np.int64)]))
+        dense = dense_rows(self.dense, self._row_of_id, self.vectors, query, fusion.candidates, allowed)
+        rows = np.unique(np.concatenate([dense, bm25_rows(all_bm25, fusion.candidates, allowed)]))
         signals: dict[Signal, np.ndarray] = {
             "dense": self.best_sentence_cosine(query, rows),
             "bm25": all_bm25[rows],
@@ -138,6 +140,13 @@ class IndexContents:
             lambda gathered: self.sentence_vectors[gathered].astype(np.float32) @ query,
         )
 
+    def allowed_rows(self, filters: Filter) -> np.ndarray:
+        """Mask over chunk rows: True where the chunk's article passes ``filters``."""
+        passing = {doc_id for doc_id, article in self._articles.items() if filters.allows(article)}
+        return np.fromiter(
+            (chunk.doc_id in passing for chunk in self.chunks), dtype=bool, count=len(self.chunks)
+        )
+
     def sentence_vectors_of(self, sentences: Sequence[tuple[str, int]]) -> np.ndarray:
         """Float32 unit vectors of ``sentences``, each given as (chunk id, position in the chunk).
 
@@ -156,8 +165,7 @@ class IndexContents:
         )
 
     def sentence_hashes(self) -> list[str]:
-        """Content hash of every sentence row's text (the embedding cache's keys), computed once
-        and kept up to date by ``extend`` (an add no longer re-hashes what is indexed)."""
+        """Content hash of every sentence row's text (the embedding cache's keys), kept up to date."""
         if self._sentence_digests is None:
             self._sentence_digests = [
                 content_hash(self._articles[chunk.doc_id].text[span.start : span.end])

@@ -22,6 +22,7 @@ from rag.embed import MODEL_DIMENSION, MODEL_NAME, Embedder, get_embedder
 from rag.index import store
 from rag.index.contents import IndexContents
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE
+from rag.index.filters import Filter
 from rag.index.fusion import FusionSettings
 from rag.index.snapshot import SnapshotFiles, read_files, write_files
 from rag.index.sparse import SparseSettings
@@ -98,8 +99,15 @@ class Index(IndexContents):
         with self._lock:
             yield
 
-    def search(self, question: str, k: int = DEFAULT_K, fusion: FusionSettings | None = None) -> list[Hit]:
-        """The ``k`` best chunks for ``question``, best first, one hit per chunk.
+    def search(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        fusion: FusionSettings | None = None,
+        filters: Filter | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best chunks for ``question``, best first, one hit per chunk; with ``filters``,
+        the ``k`` best of the chunks whose articles pass them.
 
         Raises:
             ValueError: ``question`` is not a non-empty string or ``k`` is out of range.
@@ -112,10 +120,11 @@ class Index(IndexContents):
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
         question = scrub(question)  # lone surrogates (JSON escapes, undecodable argv) break the tokenizer
         with self._lock:
-            return (
-                self.rank(self.embedder.encode_query(question), question, k, fusion or self.fusion)
-                if self.chunks
-                else []
+            if not self.chunks:
+                return []
+            allowed = None if filters is None or filters.is_empty else self.allowed_rows(filters)
+            return self.rank(
+                self.embedder.encode_query(question), question, k, fusion or self.fusion, allowed
             )
 
     # -- writing ---------------------------------------------------------------------------

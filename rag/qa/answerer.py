@@ -4,7 +4,7 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
 
 1. check the question: ``questions.problem_with`` (empty, no words, too long);
 2. read the chat history and resolve a follow-up ("What did he say?"): ``followup``;
-3. retrieve the top ``k`` passages: ``rag.index`` (``Index.search``: BM25 + dense, fused);
+3. retrieve the top ``k`` passages that pass the filters: ``rag.index`` (``Index.search``);
 4. list their sentences: ``sentences.candidate_sentences``;
 5. describe each sentence against the question: ``features`` (with ``weights`` for term
    weights and ``text``/``phrases`` for words and typed phrases);
@@ -14,9 +14,7 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`;
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
-9. answer, or say "not found" below ``min_score``.
-
-``defaults`` loads the default index and the shipped reader.
+9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.index import Index
+from rag.index import Filter, Index
 from rag.index.core import DEFAULT_K, MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
@@ -132,7 +130,13 @@ class QA:
 
     # -- answering -------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Any] | None = None, k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        k: int | None = None,
+        filters: Filter | None = None,
+    ) -> Answer:
         """Answer ``question`` from the index.
 
         Arguments:
@@ -140,6 +144,8 @@ class QA:
             history: earlier turns of a chat (see ``rag.qa.followup`` for accepted forms);
                 a follow-up such as "What did he say?" borrows the last turn's names.
             k: passages to retrieve (default: the ``k`` given to the constructor).
+            filters: answer only from the articles that pass (``rag.Filter``: sources, kinds,
+                publication dates, ids); the ``k`` passages all pass it.
 
         Returns:
             An :class:`rag.Answer`; ``found`` is False with a ``message`` for an unusable
@@ -147,8 +153,12 @@ class QA:
 
         Raises:
             TypeError: ``question`` is not a string or ``history`` is not in an accepted form.
-            ValueError: ``k`` is out of range.
+            ValueError: ``k`` is out of range, or ``filters`` names a source no article has.
         """
+        if filters is not None and not isinstance(filters, Filter):
+            raise TypeError(f"filters must be a rag.Filter, got {type(filters).__name__}")
+        if filters is not None and filters.sources:
+            filters = filters.with_sources_of(article.source for article in self.index.articles())
         problem = problem_with(question)
         question = scrub(question)  # lone surrogates (from JSON escapes) break the tokenizer and JSON replies
         turns = followup.read_history(history)
@@ -156,7 +166,7 @@ class QA:
             check_k(k)
         if problem:
             return _not_found(question, problem)
-        ranking = self.rank(question, turns, k)
+        ranking = self.rank(question, turns, k, filters)
         if not ranking.candidates:
             return _not_found(question, EMPTY_INDEX_MESSAGE)
         if self.reader is not None:
@@ -186,12 +196,18 @@ class QA:
             dates=best.dates,
         )
 
-    def rank(self, question: str, history: Sequence[followup.Turn] = (), k: int | None = None) -> Ranking:
+    def rank(
+        self,
+        question: str,
+        history: Sequence[followup.Turn] = (),
+        k: int | None = None,
+        filters: Filter | None = None,
+    ) -> Ranking:
         """Retrieve passages for ``question`` and score their sentences (no span picking)."""
         resolved = followup.resolve(question, history)
         analysed = analyze(resolved, kind_from=question)
         with self.index.reading():  # an add/remove in another thread must not land between search and lookup
-            hits = tuple(self.index.search(resolved, k=k or self.k))
+            hits = tuple(self.index.search(resolved, k=k or self.k, filters=filters))
             candidates, views, features, unseen = self.featurize(analysed, hits)
         logits = self.model.sentences.logits(features) if len(candidates) else np.zeros(0)
         order = np.argsort(-logits, kind="stable")

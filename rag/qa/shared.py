@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from rag.index import Index
+from rag.index import Filter, Index
 from rag.index.core import DEFAULT_K
 from rag.qa.answerer import QA
 from rag.qa.defaults import default_index
@@ -29,11 +29,15 @@ def answerer_for(index: Index | None = None) -> QA:
 
 
 def ask(
-    question: str, index: Index | None = None, k: int = DEFAULT_K, history: Sequence[Any] | None = None
+    question: str,
+    index: Index | None = None,
+    k: int = DEFAULT_K,
+    history: Sequence[Any] | None = None,
+    filters: Filter | None = None,
 ) -> Answer:
     """Answer ``question`` from ``index`` (default: :func:`default_index`).
 
-    See :meth:`QA.ask` for ``history`` and the returned :class:`rag.Answer`.
+    See :meth:`QA.ask` for ``history``, ``filters`` and the returned :class:`rag.Answer`.
 
     Example:
         >>> answer = ask("Who did Wang Yi meet in Pyongyang?")  # doctest: +SKIP
@@ -41,4 +45,4 @@ def ask(
     """
     if index is not None and not isinstance(index, Index):
         raise TypeError(f"index must be a rag.Index (from rag.load_index), got {type(index).__name__}")
-    return answerer_for(index).ask(question, history=history, k=k)
+    return answerer_for(index).ask(question, history=history, k=k, filters=filters)

@@ -81,3 +81,17 @@ def test_ask_endpoint_reports_bad_input_as_a_message(client):
 
 def test_only_the_ask_endpoint_is_public(client):
     assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+
+
+def test_ask_endpoint_takes_the_filters_of_rag_ask(client):
+    from gradio_client.exceptions import AppError
+
+    question = "When did Wang Yi visit Pyongyang?"
+    early = json.loads(client.predict(question, 5, [], "", "2018-12-31", api_name="/ask"))
+    assert early["citations"] and all(c["published"] <= "2018-12-31" for c in early["citations"])
+    herald = json.loads(client.predict(question, sources=["The Korea Herald"], api_name="/ask"))
+    assert {c["source"] for c in herald["citations"]} == {"The Korea Herald"}
+    with pytest.raises(AppError, match=r"since \(2019-12-01\) is after until \(2019-01-01\)"):
+        client.predict(question, 5, [], "2019-12-01", "2019-01-01", api_name="/ask")
+    with pytest.raises(AppError, match="unknown source 'Nope'"):
+        client.predict(question, sources=["Nope"], api_name="/ask")

@@ -138,3 +138,25 @@ def test_upload_then_ask_then_delete(app, page, tmp_path):
     page.locator("#rag-status .rag-status-ok").get_by_text("Deleted 1").wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert page.locator("#rag-articles").get_by_text(title, exact=True).count() == 0
     assert count.inner_text() == count_before
+
+
+def test_date_filter_applies_to_the_next_questions_visibly(app, page, tmp_path):
+    from gradio_client import Client
+
+    question = "When did Wang Yi visit Pyongyang?"
+    expected = json.loads(
+        Client(app[0], verbose=False).predict(question, 5, [], "", "2018-12-31", api_name="/ask")
+    )
+    assert expected["citations"] and all(c["published"] <= "2018-12-31" for c in expected["citations"])
+    line = page.locator("#rag-filter-line")
+    assert line.inner_text() == "Answering from all articles."
+    page.get_by_text("Filter articles").click()
+    page.fill("#rag-filter-until input, #rag-filter-until textarea", "2018-12-31")
+    page.keyboard.press("Tab")
+    line.get_by_text("published … to 2018-12-31", exact=False).wait_for(timeout=10_000)
+    reply = ask(page, question)
+    title = expected["citations"][0]["title"]
+    assert reply.locator("details.rag-cite summary").first.inner_text().startswith(f"[1] {title}")
+    for resolved in expected["dates"]:  # the quote's relative dates, resolved against the article
+        assert resolved["text"] in reply.locator(".rag-dates").first.inner_text()
+    page.screenshot(path=str(tmp_path / "filtered.png"), full_page=True)

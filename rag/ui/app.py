@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
@@ -25,12 +24,10 @@ from rag.ui import library
 from rag.ui.chat import (
     DEFAULT_PASSAGES,
     Messages,
-    answer_json,
-    answer_question,
-    history_turn,
+    filter_summary,
     user_message,
 )
-from rag.ui.format import escape_text, format_answer, format_error
+from rag.ui.handlers import ChatHandlers
 from rag.ui.library import count_html
 from rag.ui.style import header_html
 
@@ -74,84 +71,7 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
         )
     uploads = Path(uploads_dir).resolve()
 
-    def panel(show_teasers: bool) -> tuple[Any, Any, str]:
-        articles = index.articles()
-        return (
-            gr.update(value=library.article_rows(articles, show_teasers)),
-            gr.update(choices=library.article_choices(articles, show_teasers), value=[]),
-            count_html(index.articles(), len(index)),
-        )
-
-    def ask_api(question: str, k: int = DEFAULT_PASSAGES) -> str:
-        """Answer one question from the articles: the JSON text that ``rag ask --json`` prints.
-
-        Text rather than an object because gradio_client treats any dict with a ``path`` string
-        (every citation has one) as a file to download.
-        """
-        try:
-            return answer_json(answer_question(index, question, k=k))
-        except (ValueError, TypeError) as error:
-            raise gr.Error(str(error)) from None
-        except Exception as error:
-            logger.exception("ask failed for %r", question)
-            raise gr.Error(f"could not answer: {type(error).__name__}: {error}") from None
-
-    def add_question(message: str, messages: Messages) -> tuple[str, Messages, str]:
-        message = (message or "").strip()
-        if not message:
-            return "", messages, ""
-        return "", [*messages, user_message(message)], message
-
-    def respond(question: str, messages: Messages, turns: Messages, k: float) -> tuple[Messages, Messages]:
-        if not question:
-            return messages, turns
-        try:
-            answer = answer_question(index, question, k=int(k), history=turns)
-        except (ValueError, TypeError) as error:
-            return [*messages, {"role": "assistant", "content": format_error(str(error))}], turns
-        except Exception as error:
-            logger.exception("answering %r failed", question)
-            failure = format_error(f"Something went wrong while answering ({type(error).__name__}: {error}).")
-            return [*messages, {"role": "assistant", "content": failure}], turns
-        reply = {"role": "assistant", "content": format_answer(answer)}
-        return [*messages, reply], [*turns, *history_turn(question, answer)]
-
-    def upload(files: list[str] | None, show_teasers: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
-        if not files:
-            return (None, "", *panel(show_teasers))
-
-        def step(done: int, total: int, name: str) -> None:
-            progress((done, total), desc=f"Indexing {name}" if done < total else "Done", unit="files")
-
-        try:
-            pairs = [(Path(file), Path(file).name) for file in files]
-            summary = library.add_uploads(index, pairs, uploads, progress=step)
-            status = library.summary_html(summary)
-        except Exception as error:
-            logger.exception("upload failed")
-            status = format_error(f"Upload failed ({type(error).__name__}: {error}); the index is unchanged.")
-        return (None, status, *panel(show_teasers))
-
-    def delete(doc_ids: list[str] | None, show_teasers: bool):
-        if not doc_ids:
-            return (
-                '<ul class="rag-status"><li class="rag-status-info">Pick articles to delete first.</li></ul>',
-                *panel(show_teasers),
-            )
-        try:
-            removed = library.remove_articles(index, doc_ids, uploads)
-            titles = ", ".join(article.title or "Untitled article" for article in removed)
-            status = (
-                f'<ul class="rag-status"><li class="rag-status-ok">'
-                f"{escape_text(f'Deleted {len(removed)}: {titles}')}</li></ul>"
-            )
-        except Exception as error:
-            logger.exception("delete failed")
-            status = format_error(f"Delete failed ({type(error).__name__}: {error}).")
-        return (status, *panel(show_teasers))
-
-    def new_chat() -> tuple[Messages, Messages, str]:
-        return [], [], ""
+    handlers = ChatHandlers(index, uploads)
 
     with gr.Blocks(title=TITLE, fill_height=True) as app:
         turns = gr.State([])
@@ -189,6 +109,28 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                     clear = gr.Button(
                         "New chat", variant="secondary", scale=1, min_width=110, elem_id="rag-new"
                     )
+                with gr.Accordion("Filter articles", open=False, elem_id="rag-filters"):
+                    with gr.Row(equal_height=True):
+                        source_pick = gr.Dropdown(
+                            choices=library.source_choices(index.articles()),
+                            multiselect=True,
+                            label="Sources",
+                            scale=2,
+                            elem_id="rag-filter-sources",
+                        )
+                        since_box = gr.Textbox(
+                            label="Published from",
+                            placeholder="YYYY-MM-DD",
+                            scale=1,
+                            elem_id="rag-filter-since",
+                        )
+                        until_box = gr.Textbox(
+                            label="Published to",
+                            placeholder="YYYY-MM-DD",
+                            scale=1,
+                            elem_id="rag-filter-until",
+                        )
+                filter_line = gr.HTML(filter_summary(None), elem_id="rag-filter-line")
             with gr.Column(scale=2, min_width=320, elem_id="rag-side"):
                 with gr.Tab("Articles"):
                     count = gr.HTML(count_html(index.articles(), len(index)))
@@ -237,18 +179,19 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                         info="Short teasers of other stories, split off the end of scraped pages.",
                     )
 
-        panel_outputs = [table, picked, count]
+        panel_outputs = [table, picked, count, source_pick]
+        filter_inputs = [source_pick, since_box, until_box]
         answer_options = {"concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
         for trigger in (question_box.submit, send.click):
             trigger(
-                add_question,
+                handlers.add_question,
                 [question_box, chatbot],
                 [question_box, chatbot, pending],
                 queue=False,
                 api_visibility="private",
             ).then(
-                respond,
-                [pending, chatbot, turns, passages],
+                handlers.respond,
+                [pending, chatbot, turns, passages, *filter_inputs],
                 [chatbot, turns],
                 api_visibility="private",
                 **answer_options,
@@ -256,16 +199,18 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
         chatbot.example_select(
             _example_message, [chatbot], [chatbot, pending], queue=False, api_visibility="private"
         ).then(
-            respond,
-            [pending, chatbot, turns, passages],
+            handlers.respond,
+            [pending, chatbot, turns, passages, *filter_inputs],
             [chatbot, turns],
             api_visibility="private",
             **answer_options,
         )
-        clear.click(new_chat, None, [chatbot, turns, pending], queue=False, api_visibility="private")
-        chatbot.clear(new_chat, None, [chatbot, turns, pending], queue=False, api_visibility="private")
+        clear.click(handlers.new_chat, None, [chatbot, turns, pending], queue=False, api_visibility="private")
+        chatbot.clear(
+            handlers.new_chat, None, [chatbot, turns, pending], queue=False, api_visibility="private"
+        )
         files.upload(
-            upload,
+            handlers.upload,
             [files, show_teasers],
             [files, status, *panel_outputs],
             api_visibility="private",
@@ -274,16 +219,26 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
             show_progress="full",
         )
         remove.click(
-            delete,
+            handlers.delete,
             [picked, show_teasers],
             [status, *panel_outputs],
             api_visibility="private",
             concurrency_id="index-write",
             concurrency_limit=WRITE_CONCURRENCY,
         )
-        show_teasers.change(panel, [show_teasers], panel_outputs, queue=False, api_visibility="private")
-        app.load(panel, [show_teasers], panel_outputs, queue=False, api_visibility="private")
-        gr.api(ask_api, api_name="ask", **answer_options)
+        show_teasers.change(
+            handlers.panel, [show_teasers], panel_outputs, queue=False, api_visibility="private"
+        )
+        gr.on(
+            [source_pick.change, since_box.change, until_box.change],
+            handlers.show_filters,
+            filter_inputs,
+            [filter_line],
+            queue=False,
+            api_visibility="private",
+        )
+        app.load(handlers.panel, [show_teasers], panel_outputs, queue=False, api_visibility="private")
+        gr.api(handlers.ask_api, api_name="ask", **answer_options)
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=ANSWER_CONCURRENCY)
     return app
 

@@ -4,9 +4,10 @@ follow-ups (``rag.ui.app`` wires these to the page and the ``/ask`` endpoint).""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from rag.index import Index
+from rag.index import Filter, Index
 from rag.qa import ask
 from rag.types import Answer
 from rag.ui.format import NOT_FOUND_REPLY, escape_text
@@ -17,15 +18,60 @@ Messages = list[dict[str, Any]]
 
 
 def answer_question(
-    index: Index, question: str, k: int = DEFAULT_PASSAGES, history: Messages | None = None
+    index: Index,
+    question: str,
+    k: int = DEFAULT_PASSAGES,
+    history: Messages | None = None,
+    filters: Filter | None = None,
 ) -> Answer:
     """``rag.ask`` on ``index``: the same answer, and the same JSON, as ``rag ask --json``.
 
     Raises:
-        ValueError: ``k`` is out of range.
+        ValueError: ``k`` is out of range, or ``filters`` names an unknown source.
         TypeError: ``question`` is not a string.
     """
-    return ask(question, index=index, k=int(k), history=history or None)
+    return ask(question, index=index, k=int(k), history=history or None, filters=filters)
+
+
+def filters_from(
+    sources: Sequence[str] | None = None,
+    since: str | None = "",
+    until: str | None = "",
+    kinds: Sequence[str] | None = None,
+    doc_ids: Sequence[str] | None = None,
+) -> Filter | None:
+    """The filter the page's or the API's inputs describe (blank ones ignored); None for none.
+
+    Raises:
+        ValueError: a malformed date, ``since`` after ``until``, or an unknown kind.
+    """
+    return Filter.from_dict(
+        {
+            "sources": [source for source in sources or () if source],
+            "kinds": [kind for kind in kinds or () if kind],
+            "since": (since or "").strip() or None,
+            "until": (until or "").strip() or None,
+            "doc_ids": [doc_id for doc_id in doc_ids or () if doc_id],
+        }
+    )
+
+
+def filter_summary(filters: Filter | None) -> str:
+    """One line saying what the next answers are drawn from, shown beside the chat."""
+    if filters is None:
+        return '<p class="rag-filter-line">Answering from all articles.</p>'
+    parts = []
+    if filters.sources:
+        parts.append(", ".join(filters.sources))
+    if filters.kinds:
+        parts.append(" and ".join(f"{kind}s" for kind in filters.kinds))
+    if filters.since or filters.until:
+        parts.append(f"published {filters.since or '…'} to {filters.until or '…'}")
+    if filters.doc_ids:
+        parts.append(f"{len(filters.doc_ids)} chosen article(s)")
+    undated = " (articles without a date are left out)" if filters.since or filters.until else ""
+    text = "Answering only from: " + "; ".join(parts) + undated + "."
+    return f'<p class="rag-filter-line rag-filter-on">{escape_text(text)}</p>'
 
 
 def user_message(question: str) -> dict[str, str]:

@@ -224,3 +224,8 @@ def count_html(articles: Sequence[Article], passages: int) -> str:
         f'<p class="rag-count">{len(articles)} documents indexed '
         f"({len(articles) - teasers} articles, {teasers} teasers) · {passages} passages</p>"
     )
+
+
+def source_choices(articles: Sequence[Article]) -> list[str]:
+    """The sources of the indexed articles, sorted, for the chat's source filter."""
+    return sorted({article.source for article in articles if article.source}, key=str.casefold)

@@ -161,6 +161,31 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """One article's answer in an answer's timeline (``Answer.timeline``).
+
+    Attributes:
+        published: the article's publication date (ISO 8601).
+        date: the date the answer text is, resolved ("2018-05-03", "2019-05", "2018"), or None.
+        text: the answer found in that article.
+        citation: where: the article, the sentence and the span.
+    """
+
+    published: str
+    date: str | None
+    text: str
+    citation: Citation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "published": self.published,
+            "date": self.date,
+            "text": self.text,
+            "citation": self.citation.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: verbatim text, its sentence, confidence and evidence."""
 
@@ -174,6 +199,8 @@ class Answer:
     message: str = ""
     #: Relative or partial dates of ``sentence`` (those of its first citation).
     dates: tuple[ResolvedDate, ...] = ()
+    #: Answers of articles published on different days that differ, oldest first (else empty).
+    timeline: tuple[TimelineEntry, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -186,4 +213,5 @@ class Answer:
             "alternatives": [alternative.to_dict() for alternative in self.alternatives],
             "message": self.message,
             "dates": [resolved.to_dict() for resolved in self.dates],
+            "timeline": [entry.to_dict() for entry in self.timeline],
         }

@@ -96,3 +96,55 @@ def test_sentence_features_reward_the_sentence_that_shares_the_question_words():
     assert overlap[1] > overlap[2] and overlap[1] > 0
     assert matrix[:, FEATURE_NAMES.index("dense_cosine")].tolist() == pytest.approx([0.2, 0.6, 0.3])
     assert sentence_features(question, [], [], np.zeros(0), lambda stem: 1.0).shape == (0, len(FEATURE_NAMES))
+
+
+def test_a_timeline_needs_two_dated_articles_that_differ():
+    from rag.qa.timeline import build_timeline
+
+    older = Article(
+        doc_id="b",
+        title="Earlier visit",
+        text="Wang Yi met Kim in Pyongyang on Thursday.",
+        published="2018-05-03",
+    )
+    newer = Article(
+        doc_id="c",
+        title="Later visit",
+        text="Wang Yi arrived in Pyongyang on Monday.",
+        published="2019-09-04",
+    )
+
+    def dated(article: Article) -> Candidate:
+        span = Span(0, len(article.text))
+        chunk = Chunk(f"{article.doc_id}:0", article.doc_id, article.text, 0, len(article.text), (span,))
+        hit = Hit(
+            article.doc_id, chunk.chunk_id, article.title, article.text, 0, len(article.text), 1.0, 0.5, 3.0
+        )
+        return Candidate(article, chunk, hit, 0, span, 0, "", "")
+
+    question = analyze("When did Wang Yi visit Pyongyang?")
+    candidates = (candidate(1), dated(older), dated(newer))
+    made = Ranking(
+        question=question,
+        hits=(HIT,),
+        candidates=candidates,
+        views=tuple(view_sentence(c.text, question) for c in candidates),
+        features=np.zeros((3, len(FEATURE_NAMES))),
+        logits=np.array([5.0, 2.0, 3.5]),
+        order=np.array([0, 2, 1]),
+        confidence_inputs=np.zeros(1),
+        confidence=0.8,
+        shares=np.array([1.0, 0.01, 0.9]),
+        reader_spans={
+            1: Span(older.text.index("Thursday"), older.text.index("Thursday") + 8),
+            2: Span(newer.text.index("Monday"), newer.text.index("Monday") + 6),
+        },
+    )
+    timeline = build_timeline(made, FixedSpans())
+    assert [(e.published, e.date, e.text, e.citation.title) for e in timeline] == [
+        ("2018-05-03", "2018-05-03", "Thursday", "Earlier visit"),
+        ("2019-09-04", "2019-09-02", "Monday", "Later visit"),
+    ]
+    # too far below the best sentence: one dated article left, so no timeline
+    far = Ranking(**{**made.__dict__, "logits": np.array([9.0, 2.0, 3.5])})
+    assert build_timeline(far, FixedSpans()) == ()

@@ -8,7 +8,8 @@ from rag.qa.citations import cite
 from rag.qa.dates import resolve_dates
 from rag.qa.sentences import Candidate
 from rag.types import Answer, Article, Chunk, Hit, ResolvedDate, Span
-from rag.ui.format import date_label, format_answer
+from rag.ui.dates import date_label
+from rag.ui.format import format_answer
 
 PUBLISHED = "2019-09-04"  # a Wednesday
 

@@ -378,3 +378,18 @@ def test_term_weights_follow_a_remove_then_add_of_the_same_size():
 def test_an_unknown_reader_name_is_named():
     with pytest.raises(ValueError, match="reader must be 'shipped', None or a Reader, got 'bert'"):
         rag.QA(reader="bert")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_answers_from_articles_of_different_dates_come_with_a_timeline(seed_index):
+    answer = rag.ask("When did Wang Yi visit Pyongyang?", index=seed_index)
+    assert answer.found
+    # the seeds hold a visit in May 2018 and another in September 2019, each told relatively
+    assert [entry.date for entry in answer.timeline] == ["2018-05-03", "2019-09-02"]
+    for entry in answer.timeline:
+        text = seed_index.article(entry.citation.doc_id).text
+        assert text[entry.citation.span.start : entry.citation.span.end] == entry.text
+        assert entry.published == entry.citation.published
+    assert (
+        rag.ask("When is China's National Day?", index=seed_index).timeline == ()
+    )  # one answer: no timeline

@@ -93,7 +93,7 @@ def test_an_upload_name_cannot_leave_the_uploads_folder(tmp_path: Path, name: st
 
 def test_article_markup_reaches_the_page_as_inert_text() -> None:
     from rag.ingest import load_articles
-    from rag.ui.format import escape_text
+    from rag.ui.text import escape_text
 
     [article] = load_articles([BAD / "markup_and_instructions.txt"]).articles
     shown = escape_text(article.text)

@@ -39,6 +39,7 @@ def test_ask_endpoint_returns_the_answer_json_with_checkable_citations(app, clie
         "alternatives",
         "message",
         "dates",
+        "timeline",
     ]
     assert reply["question"] == QUESTION
     assert reply["citations"], "every answer cites at least one passage"

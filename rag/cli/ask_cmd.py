@@ -74,6 +74,9 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
     lines.append(f"A: {answer.text}    (confidence {answer.score:.2f})")
     if answer.dates:
         lines.append("   dates: " + "; ".join(f"{d.text} → {d.date}" for d in answer.dates))
+    for entry in answer.timeline:
+        when = entry.date or f"published {entry.published[:10]}"
+        lines.append(f"   over time: {when}: {entry.text} ({entry.citation.title})")
     for citation in answer.citations:
         where = ", ".join(part for part in (citation.source, citation.published) if part)
         lines.append(f"   “{citation.quote}”")

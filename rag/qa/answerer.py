@@ -47,6 +47,7 @@ from rag.qa.rerank import (
 )
 from rag.qa.sentences import Candidate, ChunkLookup, candidate_sentences
 from rag.qa.spans import SPAN_FEATURE_NAMES
+from rag.qa.timeline import build_timeline
 from rag.qa.weights import TermWeights
 from rag.types import Answer, Hit
 
@@ -185,15 +186,8 @@ class QA:
                 alternatives=closest,
                 message=message,
             )
-        return Answer(
-            question=question,
-            found=True,
-            text=best.text,
-            sentence=best.sentence,
-            score=best.score,
-            citations=best.citations,
-            alternatives=tuple(answers[1:]),
-            dates=best.dates,
+        return replace(
+            best, alternatives=tuple(answers[1:]), timeline=build_timeline(ranking, self.model.spans)
         )
 
     def rank(

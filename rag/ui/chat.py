@@ -10,7 +10,8 @@ from typing import Any
 from rag.index import Filter, Index
 from rag.qa import ask
 from rag.types import Answer
-from rag.ui.format import NOT_FOUND_REPLY, escape_text
+from rag.ui.format import NOT_FOUND_REPLY
+from rag.ui.text import escape_text
 
 DEFAULT_PASSAGES = 5
 

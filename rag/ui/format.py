@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import PurePath
 from typing import Literal
 
-from rag.types import Answer, Citation, ResolvedDate, Span
+from rag.types import Answer, Citation, Span
+from rag.ui.dates import format_dates, format_timeline
+from rag.ui.text import escape_text, format_date
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,6 @@ Confidence = Literal["high", "medium", "low"]
 NOT_FOUND_REPLY = "I could not find this in the articles."
 UNTITLED = "Untitled article"
 MAX_CLOSEST_PASSAGES = 3
-# HTML's special characters, and the ones Markdown (or the chat's LaTeX and emoji handling)
-# would act on, as numeric entities: they display the same and mean nothing.
-_ESCAPES = str.maketrans({character: f"&#{ord(character)};" for character in "&<>\"'\\*_`[]#~|$:"})
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,6 @@ class ConfidenceBands:
 
 
 DEFAULT_BANDS = ConfidenceBands()
-
-
-def escape_text(text: str) -> str:
-    """HTML-escape ``text`` and neutralise Markdown characters; newlines become ``<br>``."""
-    escaped = text.translate(_ESCAPES)
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def confidence_level(score: float, bands: ConfidenceBands = DEFAULT_BANDS) -> Confidence:
@@ -115,17 +107,6 @@ def _relative(span: Span, base: int, text: str, expected: str) -> Span | None:
     return Span(found, found + len(expected)) if found >= 0 else None
 
 
-def format_date(published: str | None) -> str:
-    """``2019-09-04`` -> ``4 Sep 2019``; anything unparsable is shown as given."""
-    if not published:
-        return ""
-    try:
-        moment = datetime.fromisoformat(published)
-    except ValueError:
-        return published
-    return f"{moment.day} {moment.strftime('%b %Y')}"
-
-
 def citation_label(number: int, citation: Citation) -> str:
     """``[1] Title — Source, 4 Sep 2019`` as escaped HTML."""
     details = ", ".join(part for part in (citation.source or "", format_date(citation.published)) if part)
@@ -173,27 +154,6 @@ def format_quote(answer: Answer) -> str:
     return quote + format_dates(answer.dates)
 
 
-def date_label(resolved: ResolvedDate) -> str:
-    """``"Monday → Mon 2 Sep 2019"``, ``"in May → May 2019"``, ``"last year → 2018"``."""
-    when = datetime.fromisoformat(
-        resolved.date + {"day": "", "month": "-01", "year": "-01-01"}[resolved.granularity]
-    )
-    shown = {
-        "day": f"{when:%a} {when.day} {when:%b %Y}",
-        "month": f"{when:%B %Y}",
-        "year": f"{when.year}",
-    }[resolved.granularity]
-    return f"{resolved.text} → {shown}"
-
-
-def format_dates(dates: Sequence[ResolvedDate]) -> str:
-    """The quote's relative dates, resolved against the article's date, as one small line."""
-    if not dates:
-        return ""
-    labels = " · ".join(escape_text(date_label(resolved)) for resolved in dates)
-    return f'<p class="rag-dates" title="dates resolved against the article\'s publication date">{labels}</p>'
-
-
 def confidence_badge(score: float, bands: ConfidenceBands = DEFAULT_BANDS) -> str:
     level = confidence_level(score, bands)
     return (
@@ -232,6 +192,7 @@ def format_answer(answer: Answer, bands: ConfidenceBands = DEFAULT_BANDS) -> str
         f'<div class="rag-head"><strong class="rag-answer-text">{escape_text(answer.text or answer.sentence)}'
         f"</strong> {confidence_badge(answer.score, bands)}</div>",
         format_quote(answer),
+        format_timeline(answer.timeline),
     ]
     if answer.message:
         parts.append(f'<p class="rag-note">{escape_text(answer.message)}</p>')

@@ -23,8 +23,9 @@ from rag.ui.chat import (
     history_turn,
     user_message,
 )
-from rag.ui.format import escape_text, format_answer, format_error
+from rag.ui.format import format_answer, format_error
 from rag.ui.library import count_html
+from rag.ui.text import escape_text
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from rag.index import AddReport, Index
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.types import Article
-from rag.ui.format import escape_text, format_date
+from rag.ui.text import escape_text, format_date
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.chunk import ChunkSettings, chunk_article
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
-from rag.index.filters import Filter
+from rag.index.filters import Filter, MaskCache
 from rag.index.fusion import FusionSettings, Signal, fuse
 from rag.index.pool import bm25_rows, dense_rows
 from rag.index.snapshot import SnapshotFiles
@@ -61,10 +61,9 @@ class IndexContents:
         self._row_of_id: dict[int, int] = {}
         self._row_of_chunk: dict[str, int] = {}
         self._sentence_digests: list[str] | None = None  # see sentence_hashes
+        self._masks = MaskCache()  # see allowed_rows
         #: Bumped whenever the contents change (add, remove, reload): caches of derived data key on it.
         self.version = 0
-
-    # -- reading ---------------------------------------------------------------------------
 
     def articles(self) -> list[Article]:
         """Indexed articles with their metadata, in the order they were added."""
@@ -141,11 +140,13 @@ class IndexContents:
         )
 
     def allowed_rows(self, filters: Filter) -> np.ndarray:
-        """Mask over chunk rows: True where the chunk's article passes ``filters``."""
-        passing = {doc_id for doc_id, article in self._articles.items() if filters.allows(article)}
-        return np.fromiter(
-            (chunk.doc_id in passing for chunk in self.chunks), dtype=bool, count=len(self.chunks)
-        )
+        """Mask over chunk rows: True where the chunk's article passes ``filters`` (cached)."""
+
+        def compute() -> np.ndarray:
+            passing = {doc_id for doc_id, article in self._articles.items() if filters.allows(article)}
+            return np.fromiter((c.doc_id in passing for c in self.chunks), dtype=bool, count=len(self.chunks))
+
+        return self._masks.get(self.version, filters, compute)
 
     def sentence_vectors_of(self, sentences: Sequence[tuple[str, int]]) -> np.ndarray:
         """Float32 unit vectors of ``sentences``, each given as (chunk id, position in the chunk).

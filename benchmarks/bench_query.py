@@ -159,6 +159,20 @@ def measure_corpus(corpus: str, search_count: int, ask_count: int) -> dict[str, 
         with Stopwatch() as watch:
             index.search(text, k=5)
         search_seconds.append(watch.seconds)
+    articles = index.articles()
+    filters = {  # every article passes (FAISS over-fetch path) / a tenth of them (exact path)
+        "broad": rag.Filter(kinds=("article", "teaser")),
+        "narrow": rag.Filter(
+            doc_ids=tuple(article.doc_id for article in articles[: max(1, len(articles) // 10)])
+        ),
+    }
+    filtered_seconds: dict[str, list[float]] = {name: [] for name in filters}
+    for name, chosen in filters.items():
+        index.search("warm up the filter", k=5, filters=chosen)  # the chunk mask, once per filter
+        for text in texts[:search_count]:
+            with Stopwatch() as watch:
+                index.search(text, k=5, filters=chosen)
+            filtered_seconds[name].append(watch.seconds)
     asked = texts[search_count:]
     for text in asked[:ask_count] if ask_error is None else []:
         with Stopwatch() as watch:
@@ -177,6 +191,7 @@ def measure_corpus(corpus: str, search_count: int, ask_count: int) -> dict[str, 
         "rss_after_load_mb": round(rss_loaded, 1),
         "warm_up_seconds": round(warm.seconds, 2),
         "search": milliseconds(search_seconds),
+        "search_filtered": {name: milliseconds(seconds) for name, seconds in filtered_seconds.items()},
         "ask": milliseconds(ask_seconds) if ask_seconds else {"error": ask_error},
         "ask_with_reader": milliseconds(reader_seconds) if reader_seconds else {"error": ask_error},
         "rss_after_queries_mb": round(current_rss_mb(), 1),

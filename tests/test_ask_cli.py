@@ -159,3 +159,25 @@ def test_bad_filters_are_one_line_naming_the_value(capsys, seed_index_dir, argum
     assert main(["ask", "Who?", "--index", str(seed_index_dir), *arguments]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_seed_timeline_and_filters_of_issue_19(capsys, seed_index_dir):
+    index = rag.load_index(seed_index_dir)
+    [when] = ask_json(capsys, "When did Wang Yi visit Pyongyang?", "--index", str(seed_index_dir))
+    years = [entry["published"][:4] for entry in when["timeline"]]
+    assert years == ["2018", "2019"]
+    for entry in when["timeline"]:  # each entry cites its own article, exactly
+        citation = entry["citation"]
+        text = index.article(citation["doc_id"]).text
+        assert text[citation["span"]["start"] : citation["span"]["end"]] == entry["text"]
+    # "on Monday" in the 4 Sep 2019 Korea Herald article is Monday 2 Sep 2019
+    herald = next(e for e in when["timeline"] if e["citation"]["source"] == "The Korea Herald")
+    assert (herald["text"], herald["date"]) == ("Monday", "2019-09-02")
+    question = "Who did Wang Yi meet in Pyongyang?"
+    [recent] = ask_json(capsys, question, "--index", str(seed_index_dir), "--since", "2019-01-01")
+    assert recent["citations"] and all(c["published"] >= "2019-01-01" for c in recent["citations"])
+    [scmp] = ask_json(
+        capsys, question, "--index", str(seed_index_dir), "--source", "South China Morning Post"
+    )
+    assert scmp["citations"] and {c["source"] for c in scmp["citations"]} == {"South China Morning Post"}

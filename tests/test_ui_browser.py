@@ -160,3 +160,20 @@ def test_date_filter_applies_to_the_next_questions_visibly(app, page, tmp_path):
     for resolved in expected["dates"]:  # the quote's relative dates, resolved against the article
         assert resolved["text"] in reply.locator(".rag-dates").first.inner_text()
     page.screenshot(path=str(tmp_path / "filtered.png"), full_page=True)
+
+
+def test_picking_a_source_keeps_every_citation_to_it(app, page, tmp_path):
+    source = "The Korea Herald"
+    page.get_by_text("Filter articles").click()
+    page.locator("#rag-filter-sources input").click()
+    page.get_by_role("option", name=source).click()
+    page.keyboard.press("Escape")
+    page.locator("#rag-filter-line").get_by_text(f"Answering only from: {source}", exact=False).wait_for(
+        timeout=10_000
+    )
+    reply = ask(page, QUESTION)
+    summaries = reply.locator("details.rag-cite summary")
+    assert summaries.count() >= 1
+    for number in range(summaries.count()):
+        assert f"— {source}" in summaries.nth(number).inner_text()
+    page.screenshot(path=str(tmp_path / "source.png"), full_page=True)

@@ -201,6 +201,13 @@ class Answer:
     dates: tuple[ResolvedDate, ...] = ()
     #: Answers of articles published on different days that differ, oldest first (else empty).
     timeline: tuple[TimelineEntry, ...] = ()
+    #: Alternatives from other sources of the same days that say otherwise (``rag.qa.conflicts``).
+    conflicts: tuple[Answer, ...] = ()
+
+    @property
+    def agreeing_articles(self) -> int:
+        """How many articles' quoted sentences state this answer (its citations' articles)."""
+        return len({citation.doc_id for citation in self.citations})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -214,4 +221,6 @@ class Answer:
             "message": self.message,
             "dates": [resolved.to_dict() for resolved in self.dates],
             "timeline": [entry.to_dict() for entry in self.timeline],
+            "agreeing_articles": self.agreeing_articles,
+            "conflicts": [conflict.to_dict() for conflict in self.conflicts],
         }

@@ -148,3 +148,27 @@ def test_a_timeline_needs_two_dated_articles_that_differ():
     # too far below the best sentence: one dated article left, so no timeline
     far = Ranking(**{**made.__dict__, "logits": np.array([9.0, 2.0, 3.5])})
     assert build_timeline(far, FixedSpans()) == ()
+
+
+def test_other_sources_of_the_same_week_that_answer_otherwise_are_conflicts():
+    from dataclasses import replace
+
+    from rag.qa.conflicts import conflicting
+    from rag.types import Answer, Citation
+
+    def answer(text: str, source: str, published: str | None, score: float, doc_id: str) -> Answer:
+        citation = Citation(doc_id, "T", source, published, None, "article", text, Span(0, len(text)),
+                            Span(0, len(text)), text, Span(0, len(text)))  # fmt: skip
+        return Answer("Who won?", True, text, f"{text} won.", score, (citation,))
+
+    best = answer("Smith", "Herald", "2019-09-04", 0.8, "a")
+    rival = answer("Jones", "Wire", "2019-09-06", 0.5, "b")
+    assert conflicting(best, [rival]) == (rival,)
+    assert conflicting(best, [replace(rival, score=0.2)]) == ()  # a weak reading, not a disagreement
+    assert conflicting(best, [answer("Jones", "Herald", "2019-09-06", 0.5, "c")]) == ()  # same source
+    assert conflicting(best, [answer("Jones", "Wire", "2019-10-06", 0.5, "d")]) == ()  # another month
+    assert conflicting(best, [answer("Jones", "Wire", None, 0.5, "e")]) == ()  # undated
+    assert conflicting(best, [answer("smith", "Wire", "2019-09-05", 0.5, "f")]) == ()  # says the same
+    assert best.agreeing_articles == 1
+    two = replace(best, citations=best.citations + rival.citations)
+    assert two.agreeing_articles == 2 and two.to_dict()["agreeing_articles"] == 2

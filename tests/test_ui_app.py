@@ -40,6 +40,8 @@ def test_ask_endpoint_returns_the_answer_json_with_checkable_citations(app, clie
         "message",
         "dates",
         "timeline",
+        "agreeing_articles",
+        "conflicts",
     ]
     assert reply["question"] == QUESTION
     assert reply["citations"], "every answer cites at least one passage"

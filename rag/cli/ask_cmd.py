@@ -74,6 +74,10 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
     lines.append(f"A: {answer.text}    (confidence {answer.score:.2f})")
     if answer.dates:
         lines.append("   dates: " + "; ".join(f"{d.text} → {d.date}" for d in answer.dates))
+    if answer.agreeing_articles >= 2:
+        lines.append(f"   {answer.agreeing_articles} articles agree")
+    for conflict in answer.conflicts:
+        lines.append(f"   sources differ: {conflict.text} ({conflict.citations[0].source})")
     for entry in answer.timeline:
         when = entry.date or f"published {entry.published[:10]}"
         lines.append(f"   over time: {when}: {entry.text} ({entry.citation.title})")

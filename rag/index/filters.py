@@ -32,10 +32,15 @@ def parse_day(value: str | date | None, name: str) -> date | None:
 
 def published_day(article: Article) -> date | None:
     """The article's publication day, or None when unknown or unreadable."""
-    if not article.published:
+    return parse_published(article.published)
+
+
+def parse_published(published: str | None) -> date | None:
+    """The day of an ISO 8601 publication date ("2019-09-04", "2018-05-03T21:21"), or None."""
+    if not published:
         return None
     try:
-        return datetime.fromisoformat(article.published).date()
+        return datetime.fromisoformat(published).date()
     except ValueError:
         return None
 

@@ -32,6 +32,7 @@ from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
 from rag.qa.compose import Ranking, compose_answers
+from rag.qa.conflicts import conflicting
 from rag.qa.defaults import READER_ENV, SHIPPED_READER, default_index, shipped_reader
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
 from rag.qa.model import QAModel, shipped_model, sigmoid
@@ -186,9 +187,9 @@ class QA:
                 alternatives=closest,
                 message=message,
             )
-        return replace(
-            best, alternatives=tuple(answers[1:]), timeline=build_timeline(ranking, self.model.spans)
-        )
+        timeline = build_timeline(ranking, self.model.spans)
+        conflicts = conflicting(best, answers[1:])
+        return replace(best, alternatives=tuple(answers[1:]), timeline=timeline, conflicts=conflicts)
 
     def rank(
         self,

@@ -22,7 +22,7 @@ from rag.qa.text import words
 from rag.types import Answer, Citation, Hit, Span
 
 #: Extra citations of other sentences that hold the same answer text, at most.
-MAX_SUPPORTING_CITATIONS = 2
+MAX_SUPPORTING_CITATIONS = 4
 #: Ranked sentences searched for supporting citations.
 SUPPORT_DEPTH = 8
 
@@ -105,17 +105,23 @@ def scored_span(spans: Scorer, question: Question, candidate: Candidate, view: S
 
 
 def supporting_citations(ranking: Ranking, chosen: int, text: str) -> list[Citation]:
-    """Citations of other top sentences (other articles first) that hold the same answer text."""
+    """Citations of other top sentences that hold the same answer text: one per other article
+    first (they corroborate it), then other sentences of the same article."""
     if len(words(text)) == 0:
         return []
-    found: list[Citation] = []
+    others: list[Citation] = []
+    same: list[Citation] = []
     quotes = {ranking.candidates[chosen].text}
-    for position in ranking.order[1:SUPPORT_DEPTH]:
+    articles = {ranking.candidates[chosen].article.doc_id}
+    for position in ranking.order[:SUPPORT_DEPTH]:
         candidate = ranking.candidates[position]
         span = find_in_sentence(candidate, text)
-        if span is not None and candidate.text not in quotes:
-            quotes.add(candidate.text)
-            found.append(cite(candidate, span))
-        if len(found) >= MAX_SUPPORTING_CITATIONS:
-            break
-    return found
+        if span is None or candidate.text in quotes:
+            continue
+        quotes.add(candidate.text)
+        if candidate.article.doc_id in articles:
+            same.append(cite(candidate, span))
+        else:
+            articles.add(candidate.article.doc_id)
+            others.append(cite(candidate, span))
+    return (others + same)[:MAX_SUPPORTING_CITATIONS]

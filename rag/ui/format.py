@@ -198,11 +198,19 @@ def format_answer(answer: Answer, bands: ConfidenceBands = DEFAULT_BANDS) -> str
         parts.append(f'<p class="rag-note">{escape_text(answer.message)}</p>')
     if answer.citations:
         parts.append('<div class="rag-section">Sources</div>')
+        if answer.agreeing_articles >= 2:
+            names = ", ".join(dict.fromkeys(c.source or c.title or UNTITLED for c in answer.citations))
+            agree = f"{answer.agreeing_articles} articles agree: {names}"
+            parts.append(f'<p class="rag-agree">{escape_text(agree)}</p>')
         parts.append(_citations(answer.citations, 1, answer.text))
     number = 1 + len(answer.citations)
-    if answer.alternatives:
-        parts.append('<div class="rag-section">Other possible answers</div>')
-        for alternative in answer.alternatives:
+    for title, group in (
+        ("Sources differ", answer.conflicts),
+        ("Other possible answers", [a for a in answer.alternatives if a not in answer.conflicts]),
+    ):
+        if group:
+            parts.append(f'<div class="rag-section">{title}</div>')
+        for alternative in group:
             parts.append(_alternative(alternative, number, bands))
             number += len(alternative.citations)
     parts.append("</div>")

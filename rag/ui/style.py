@@ -52,6 +52,7 @@ details.rag-cite summary { cursor: pointer; font-size: 0.9rem; }
 .rag-filter-on { color: #4338ca; font-weight: 600; }
 .rag-timeline { margin: 2px 0 8px 18px; padding: 0; font-size: 0.92rem; }
 .rag-when { font-weight: 600; color: #4338ca; }
+.rag-agree { font-size: 0.85rem; color: #047857; margin: 0 0 4px; }
 .rag-note { color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 2px 0; }
 .rag-error p { color: #b91c1c; margin: 0; }
 ul.rag-status { list-style: none; padding: 0; margin: 4px 0; font-size: 0.88rem; }

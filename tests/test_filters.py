@@ -123,3 +123,18 @@ def test_ingest_json_says_an_undated_article_is_left_out_by_date_filters(tmp_pat
     rows = {Path(row["path"]).name: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows["undated.txt"]["note"] == "no known publication date: excluded by --since/--until filters"
     assert rows["dated.txt"]["published"] == "2019-09-04" and "note" not in rows["dated.txt"]
+
+
+@pytest.mark.parametrize("approximate_above", [10_000, 1], ids=["flat", "hnsw"])
+def test_faiss_selector_path_returns_the_same_passages_as_exact_scoring(monkeypatch, approximate_above):
+    import rag.index.pool as pool
+    from rag.index import Index
+
+    index = Index(None, embedder=HashingEmbedder(), approximate_above=approximate_above)
+    index.add(ARTICLES)
+    assert index.dense.kind == ("hnsw" if approximate_above == 1 else "flat")
+    chosen = Filter(sources=("Herald",))
+    exact = doc_ids(index, chosen)
+    monkeypatch.setattr(pool, "EXACT_SEARCH_ROWS", 0)  # FAISS with a selector of the allowed ids
+    assert doc_ids(index, chosen) == exact == ["a2", "a3"]
+    assert doc_ids(index, Filter(kinds=("teaser",))) == ["a4"]

@@ -20,7 +20,7 @@ from rag.chunk import ChunkSettings, chunk_article
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
 from rag.index.filters import Filter, MaskCache
 from rag.index.fusion import FusionSettings, Signal, fuse
-from rag.index.pool import bm25_rows, dense_rows
+from rag.index.pool import Allowed, bm25_rows, dense_rows
 from rag.index.snapshot import SnapshotFiles
 from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
 from rag.index.texts import content_hash, passage_text, sentence_text
@@ -84,10 +84,10 @@ class IndexContents:
         question: str,
         k: int,
         fusion: FusionSettings,
-        allowed: np.ndarray | None = None,
+        allowed: Allowed | None = None,
     ) -> list[Hit]:
         """The ``k`` best chunks for ``question`` (embedded as ``query``), of the ``allowed`` rows."""
-        if not self.chunks or (allowed is not None and not allowed.any()):
+        if not self.chunks or (allowed is not None and not len(allowed.rows)):
             return []
         rows, signals = self._candidates(query, question, fusion, allowed)
         fused = fuse(signals, fusion)
@@ -111,12 +111,12 @@ class IndexContents:
         return hits
 
     def _candidates(
-        self, query: np.ndarray, question: str, fusion: FusionSettings, allowed: np.ndarray | None = None
+        self, query: np.ndarray, question: str, fusion: FusionSettings, allowed: Allowed | None = None
     ) -> tuple[np.ndarray, dict[Signal, np.ndarray]]:
         """The candidate rows (``rag.index.pool``) with every signal the fusion weighs."""
-        all_bm25 = self.sparse.scores(question)
-        dense = dense_rows(self.dense, self._row_of_id, self.vectors, query, fusion.candidates, allowed)
-        rows = np.unique(np.concatenate([dense, bm25_rows(all_bm25, fusion.candidates, allowed)]))
+        size, all_bm25 = fusion.candidates, self.sparse.scores(question)
+        dense = dense_rows(self.dense, self._row_of_id, self.vectors, query, size, allowed)
+        rows = np.unique(np.concatenate([dense, bm25_rows(all_bm25, size, allowed)]))
         signals: dict[Signal, np.ndarray] = {
             "dense": self.best_sentence_cosine(query, rows),
             "bm25": all_bm25[rows],
@@ -139,12 +139,13 @@ class IndexContents:
             lambda gathered: self.sentence_vectors[gathered].astype(np.float32) @ query,
         )
 
-    def allowed_rows(self, filters: Filter) -> np.ndarray:
-        """Mask over chunk rows: True where the chunk's article passes ``filters`` (cached)."""
+    def allowed_rows(self, filters: Filter) -> Allowed:
+        """The chunk rows whose articles pass ``filters`` (cached until the contents change)."""
 
-        def compute() -> np.ndarray:
+        def compute() -> Allowed:
             passing = {doc_id for doc_id, article in self._articles.items() if filters.allows(article)}
-            return np.fromiter((c.doc_id in passing for c in self.chunks), dtype=bool, count=len(self.chunks))
+            mask = np.fromiter((c.doc_id in passing for c in self.chunks), dtype=bool, count=len(self.chunks))
+            return Allowed.of(mask, self.ids)
 
         return self._masks.get(self.version, filters, compute)
 
@@ -264,8 +265,6 @@ class IndexContents:
             raise ValueError("every chunk must list its sentences")
         self.sentence_offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
         self.sentence_sparse.build(texts)
-
-    # -- snapshot files --------------------------------------------------------------------
 
     def to_files(self, manifest: dict[str, Any]) -> SnapshotFiles:
         """These contents as the files of one snapshot (arrays shared, not copied)."""

@@ -138,3 +138,18 @@ def test_faiss_selector_path_returns_the_same_passages_as_exact_scoring(monkeypa
     monkeypatch.setattr(pool, "EXACT_SEARCH_ROWS", 0)  # FAISS with a selector of the allowed ids
     assert doc_ids(index, chosen) == exact == ["a2", "a3"]
     assert doc_ids(index, Filter(kinds=("teaser",))) == ["a4"]
+
+
+def test_rag_ask_answers_only_from_articles_that_pass(index):
+    import rag
+
+    answer = rag.ask("When did trade talks resume?", index=index, filters=Filter(sources=("herald",)))
+    cited = {
+        citation.doc_id
+        for citation in (*answer.citations, *(c for a in answer.alternatives for c in a.citations))
+    }
+    assert cited and cited <= {"a2", "a3"}
+    with pytest.raises(ValueError, match="unknown source 'Gazette'"):
+        rag.ask("When did trade talks resume?", index=index, filters=Filter(sources=("Gazette",)))
+    with pytest.raises(TypeError, match="filters must be a rag.Filter, got dict"):
+        rag.ask("When?", index=index, filters={"sources": ["Herald"]})  # type: ignore[arg-type]

@@ -30,20 +30,27 @@ class FixedSpans:
         return np.arange(len(features), dtype=np.float64)
 
 
-def ranking(order: list[int], reader_spans: dict[int, Span]) -> Ranking:
-    question = analyze("Who did Wang Yi meet in Pyongyang?")
-    candidates = tuple(candidate(position) for position in range(3))
+def ranking(
+    order: list[int],
+    reader_spans: dict[int, Span],
+    candidates: tuple[Candidate, ...] | None = None,
+    logits: tuple[float, ...] = (0.0, 2.0, 1.0),
+    shares: tuple[float, ...] = (0.25, 1.0, 0.5),
+    question: str = "Who did Wang Yi meet in Pyongyang?",
+) -> Ranking:
+    analysed = analyze(question)
+    candidates = candidates or tuple(candidate(position) for position in range(3))
     return Ranking(
-        question=question,
+        question=analysed,
         hits=(HIT,),
         candidates=candidates,
-        views=tuple(view_sentence(c.text, question) for c in candidates),
-        features=np.zeros((3, len(FEATURE_NAMES))),
-        logits=np.array([0.0, 2.0, 1.0]),
+        views=tuple(view_sentence(c.text, analysed) for c in candidates),
+        features=np.zeros((len(candidates), len(FEATURE_NAMES))),
+        logits=np.array(logits),
         order=np.array(order),
         confidence_inputs=np.zeros(1),
         confidence=0.8,
-        shares=np.array([0.25, 1.0, 0.5]),
+        shares=np.array(shares),
         reader_spans=reader_spans,
     )
 
@@ -122,31 +129,20 @@ def test_a_timeline_needs_two_dated_articles_that_differ():
         )
         return Candidate(article, chunk, hit, 0, span, 0, "", "")
 
-    question = analyze("When did Wang Yi visit Pyongyang?")
+    spans = {
+        1: Span(older.text.index("Thursday"), older.text.index("Thursday") + 8),
+        2: Span(newer.text.index("Monday"), newer.text.index("Monday") + 6),
+    }
     candidates = (candidate(1), dated(older), dated(newer))
-    made = Ranking(
-        question=question,
-        hits=(HIT,),
-        candidates=candidates,
-        views=tuple(view_sentence(c.text, question) for c in candidates),
-        features=np.zeros((3, len(FEATURE_NAMES))),
-        logits=np.array([5.0, 2.0, 3.5]),
-        order=np.array([0, 2, 1]),
-        confidence_inputs=np.zeros(1),
-        confidence=0.8,
-        shares=np.array([1.0, 0.01, 0.9]),
-        reader_spans={
-            1: Span(older.text.index("Thursday"), older.text.index("Thursday") + 8),
-            2: Span(newer.text.index("Monday"), newer.text.index("Monday") + 6),
-        },
-    )
+    when = "When did Wang Yi visit Pyongyang?"
+    made = ranking([0, 2, 1], spans, candidates, (5.0, 2.0, 3.5), (1.0, 0.01, 0.9), when)
     timeline = build_timeline(made, FixedSpans())
     assert [(e.published, e.date, e.text, e.citation.title) for e in timeline] == [
         ("2018-05-03", "2018-05-03", "Thursday", "Earlier visit"),
         ("2019-09-04", "2019-09-02", "Monday", "Later visit"),
     ]
     # too far below the best sentence: one dated article left, so no timeline
-    far = Ranking(**{**made.__dict__, "logits": np.array([9.0, 2.0, 3.5])})
+    far = ranking([0, 2, 1], spans, candidates, (9.0, 2.0, 3.5), (1.0, 0.01, 0.9), when)
     assert build_timeline(far, FixedSpans()) == ()
 
 

@@ -87,6 +87,12 @@ def test_bad_filters_name_the_bad_value(arguments, error, message):
         Filter(**arguments)
 
 
+def test_search_matches_sources_case_insensitively_and_names_an_unknown_one(index):
+    assert doc_ids(index, Filter(sources=("herald",))) == ["a2", "a3"]
+    with pytest.raises(ValueError, match=r"unknown source 'Gazette' \(indexed sources: Herald, Wire\)"):
+        index.search("trade talks", filters=Filter(sources=("Gazette",)))
+
+
 def test_sources_are_matched_to_the_indexed_spelling(index):
     known = [article.source for article in index.articles()]
     assert Filter(sources=("herald",)).with_sources_of(known).sources == ("Herald",)

@@ -109,8 +109,6 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         }
     )
     index = load_index(args.index) if args.index else default_index()
-    if filters is not None:  # a misspelt source fails once, before any question
-        filters = filters.with_sources_of(article.source for article in index.articles())
     reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
     history: list[Answer] = []

@@ -142,8 +142,9 @@ class IndexContents:
     def allowed_rows(self, filters: Filter) -> Allowed:
         """The chunk rows whose articles pass ``filters`` (cached until the contents change)."""
 
-        def compute() -> Allowed:
-            passing = {doc_id for doc_id, article in self._articles.items() if filters.allows(article)}
+        def compute() -> Allowed:  # sources as indexed ("the korea herald"), or ValueError naming one
+            spelled = filters.with_sources_of(article.source for article in self._articles.values())
+            passing = {doc_id for doc_id, article in self._articles.items() if spelled.allows(article)}
             mask = np.fromiter((c.doc_id in passing for c in self.chunks), dtype=bool, count=len(self.chunks))
             return Allowed.of(mask, self.ids)
 

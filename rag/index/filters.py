@@ -50,7 +50,8 @@ class Filter:
     """Articles allowed: every given condition must hold (an empty one allows everything).
 
     Attributes:
-        sources: allowed ``Article.source`` values (exact; see :meth:`with_sources_of`).
+        sources: allowed ``Article.source`` values; a search matches them to the indexed
+            spelling, case-insensitively, and names one no article has (:meth:`with_sources_of`).
         kinds: allowed kinds (``"article"``, ``"teaser"``).
         since, until: publication-date bounds, both inclusive.
         doc_ids: allowed article ids.
@@ -129,6 +130,8 @@ class Filter:
         Raises:
             ValueError: naming the first source no indexed article has.
         """
+        if not self.sources:
+            return self
         spelled = {source.casefold(): source for source in known if source}
         canonical = []
         for source in self.sources:

@@ -159,8 +159,6 @@ class QA:
         """
         if filters is not None and not isinstance(filters, Filter):
             raise TypeError(f"filters must be a rag.Filter, got {type(filters).__name__}")
-        if filters is not None and filters.sources:
-            filters = filters.with_sources_of(article.source for article in self.index.articles())
         problem = problem_with(question)
         question = scrub(question)  # lone surrogates (from JSON escapes) break the tokenizer and JSON replies
         turns = followup.read_history(history)

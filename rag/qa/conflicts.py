@@ -11,10 +11,9 @@ weaker reading of the same story, not a disagreement).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from rag.index.filters import parse_published
-from rag.types import Answer, Citation
+from rag.types import Answer
 
 CONFLICT_DAYS = 7
 CONFLICT_MIN_SHARE = 0.5
@@ -25,7 +24,7 @@ def conflicting(best: Answer, alternatives: Sequence[Answer]) -> tuple[Answer, .
     if not best.citations:
         return ()
     main = best.citations[0]
-    main_day = _day(main)
+    main_day = parse_published(main.published)
     if main_day is None:
         return ()
     found = []
@@ -33,7 +32,7 @@ def conflicting(best: Answer, alternatives: Sequence[Answer]) -> tuple[Answer, .
         if not alternative.citations or alternative.score < CONFLICT_MIN_SHARE * best.score:
             continue
         other = alternative.citations[0]
-        day = _day(other)
+        day = parse_published(other.published)
         if day is None or abs((day - main_day).days) > CONFLICT_DAYS:
             continue
         if not other.source or other.source == main.source:
@@ -42,10 +41,6 @@ def conflicting(best: Answer, alternatives: Sequence[Answer]) -> tuple[Answer, .
             continue  # the best answer's own sentence says it too: not a disagreement
         found.append(alternative)
     return tuple(found)
-
-
-def _day(citation: Citation) -> date | None:
-    return parse_published(citation.published)
 
 
 def _normalized(text: str) -> str:

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
+from rag.index.filters import parse_published
 from rag.types import DateGranularity, ResolvedDate, Span
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -71,7 +72,7 @@ def resolve_dates(text: str, start: int, end: int, published: str | None) -> tup
         One :class:`ResolvedDate` per phrase, in order of position, with article offsets; none
         when ``published`` is missing or unreadable.
     """
-    base = _publication_day(published)
+    base = parse_published(published)
     if base is None:
         return ()
     sentence = text[start:end]
@@ -97,15 +98,6 @@ def resolve_dates(text: str, start: int, end: int, published: str | None) -> tup
                 )
             )
     return tuple(sorted(found, key=lambda item: item.span.start))
-
-
-def _publication_day(published: str | None) -> date | None:
-    if not published:
-        return None
-    try:
-        return datetime.fromisoformat(published).date()
-    except ValueError:
-        return None
 
 
 def _tense(sentence: str, start: int, end: int) -> Tense:

@@ -13,9 +13,9 @@ such articles published on different days, saying different things, the answer c
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from rag.index.filters import published_day
+from rag.index.filters import parse_published, published_day
 from rag.qa.citations import cite
 from rag.qa.compose import Ranking, scored_span
 from rag.qa.model import Scorer
@@ -104,7 +104,9 @@ def _date_of(span: Span, dates: tuple[ResolvedDate, ...]) -> str | None:
 
 
 def _published(entry: TimelineEntry) -> date:
-    return datetime.fromisoformat(entry.published).date()  # only dated articles are entries
+    day = parse_published(entry.published)
+    assert day is not None  # only dated articles are entries
+    return day
 
 
 def _when(entry: TimelineEntry) -> tuple[date, str]:

@@ -77,3 +77,66 @@ def test_calibration_bins_and_the_confident_share():
         "mean_score": 0.12,
         "right": 1.0,
     }
+
+
+def _squad_page(title: str, paragraphs: list[str]) -> dict:
+    return {
+        "title": title,
+        "paragraphs": [
+            {
+                "context": text,
+                "qas": [
+                    {
+                        "id": f"{title}-{number}",
+                        "question": f"What is said in paragraph {number}?",
+                        "answers": [
+                            {"text": text.split()[-1], "answer_start": text.rindex(text.split()[-1])}
+                        ],
+                    }
+                ],
+            }
+            for number, text in enumerate(paragraphs)
+        ],
+    }
+
+
+def test_documents_join_consecutive_paragraphs_of_one_page(tmp_path):
+    import json
+
+    from rag.eval.documents import join_paragraphs, word_count
+    from rag.eval.squad import load_squad
+
+    def paragraph(number: int, words: int) -> str:
+        return " ".join(f"w{number}x{i}" for i in range(words - 1)) + f" end{number}."
+
+    pages = [
+        _squad_page("Page_one", [paragraph(n, 250) for n in range(7)]),
+        _squad_page("Page_two", [paragraph(10 + n, 120) for n in range(2)]),
+    ]
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps({"data": pages}), encoding="utf-8")
+    data = load_squad(path)
+    documents = join_paragraphs(data, min_words=600, max_words=800)
+
+    sizes = [word_count(article.text) for article in documents.articles]
+    # 7 x 250 words -> 750 + 750 + a 250-word tail (750 + 250 > 800, so it stays alone); page two
+    # is never joined to page one.
+    assert sizes == [750, 750, 250, 240]
+    assert [article.title for article in documents.articles] == ["Page one"] * 3 + ["Page two"]
+    by_id = {article.doc_id: article for article in documents.articles}
+    assert len(documents.questions) == len(data.questions) == 9
+    for before, after in zip(data.questions, documents.questions, strict=True):
+        assert after.question_id == before.question_id
+        text = by_id[after.doc_id].text
+        for answer in after.answers:
+            assert text[answer.start : answer.end] == answer.text
+    # Same input, same ids (the evaluation cache relies on it).
+    assert [a.doc_id for a in join_paragraphs(data).articles] == list(by_id)
+
+
+def test_documents_reject_bad_bounds():
+    from rag.eval.documents import join_paragraphs
+    from rag.eval.squad import SquadSet
+
+    with pytest.raises(ValueError, match="min_words"):
+        join_paragraphs(SquadSet(articles=(), questions=()), min_words=900, max_words=800)

@@ -1,7 +1,14 @@
 """``rag eval answers FILE.json``: answer quality and latency on a SQuAD-format file.
 
-Every SQuAD paragraph is one article and every question is asked against the whole corpus
-through :class:`rag.QA`, like any user would. Printed (``--json`` too):
+Three settings (``--setting``), each asking every question through :class:`rag.QA` like a user:
+
+- ``open`` (default): every SQuAD paragraph (~120 words) is one article; the whole corpus is searched;
+- ``document``: consecutive paragraphs of a page joined into news-length articles of 600–800 words
+  (``rag.eval.documents``); the whole corpus is searched;
+- ``closed``: the same documents, each question searching only its own (a user asking about the
+  one article they uploaded).
+
+Printed (``--json`` too):
 
 - sentence accuracy: the answer's sentence (or, when the answerer abstained, its best
   candidate's) contains a reference answer (SQuAD-normalized, whole words);
@@ -30,6 +37,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from rag.eval.documents import DOCUMENT_MAX_WORDS, DOCUMENT_MIN_WORDS, join_paragraphs
 from rag.eval.scoring import CONFIDENT_SCORE, QuestionResult, judge, summarize
 from rag.eval.squad import (
     DEFAULT_SEED,
@@ -40,6 +48,7 @@ from rag.eval.squad import (
     load_squad,
     sample_questions,
 )
+from rag.index.filters import Filter
 from rag.qa import QA
 from rag.qa.answerer import SHIPPED_READER
 
@@ -49,14 +58,20 @@ def evaluate_answers(
     questions: Sequence[SquadQuestion],
     answerable: bool = True,
     progress: bool = False,
+    closed: bool = False,
 ) -> list[QuestionResult]:
-    """Ask every question through ``qa`` and judge the answers (with each one's latency)."""
+    """Ask every question through ``qa`` and judge the answers (with each one's latency).
+
+    ``closed``: each question searches only its own document (``Filter(doc_ids=...)``), as when
+    a user asks about the one article they uploaded.
+    """
     from tqdm import tqdm
 
     results = []
     for question in tqdm(questions, desc="questions", disable=not progress, file=sys.stderr):
+        filters = Filter(doc_ids=(question.doc_id,)) if closed else None
         started = time.perf_counter()
-        answer = qa.ask(question.question)
+        answer = qa.ask(question.question, filters=filters)
         results.append(judge(question, answer, time.perf_counter() - started, answerable))
     return results
 
@@ -69,6 +84,15 @@ def split_half(data: SquadSet, seed: int = DEFAULT_SEED) -> tuple[list[str], lis
     return sorted(ids[:middle]), sorted(ids[middle:])
 
 
+#: ``--setting`` values: what is indexed as one article, and what a question searches.
+SETTINGS = ("open", "document", "closed")
+SETTING_NAMES = {
+    "open": "whole corpus",
+    "document": f"article-length documents ({DOCUMENT_MIN_WORDS}-{DOCUMENT_MAX_WORDS} words), whole corpus",
+    "closed": "article-length documents, each question searching its own",
+}
+
+
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser(
         "answers", help="answer-sentence accuracy, span EM/F1, abstention and latency on a SQuAD file"
@@ -77,6 +101,15 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("-k", type=int, default=None, help="passages retrieved per question (default: QA's)")
     parser.add_argument(
         "--min-score", type=float, default=None, help="abstention threshold (default: the model's)"
+    )
+    parser.add_argument(
+        "--setting",
+        choices=SETTINGS,
+        default="open",
+        help="open: every paragraph is an article, whole corpus searched (default); document: "
+        f"consecutive paragraphs of a page joined into {DOCUMENT_MIN_WORDS}-{DOCUMENT_MAX_WORDS}-word "
+        "articles, whole corpus searched; closed: the same articles, each question searching only "
+        "its own",
     )
     parser.add_argument(
         "--unanswerable",
@@ -96,6 +129,10 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     from rag.index import build_index
 
     data = load_squad(args.file)
+    if args.setting != "open":
+        if args.unanswerable:
+            raise SystemExit("rag eval answers: --unanswerable works with --setting open only")
+        data = join_paragraphs(data)
     if args.unanswerable:
         indexed, held_out = split_half(data, args.seed)
         kept = set(indexed)
@@ -105,21 +142,30 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     else:
         articles = list(data.articles)
         pool = list(data.questions)
-        index_dir = args.index_dir or default_cache_dir(args.file)
+        index_dir = args.index_dir or (
+            default_cache_dir(args.file) if args.setting == "open" else cache_dir(args.file, "documents")
+        )
     questions = sample_questions(pool, args.limit, args.seed)
     index = build_index(articles, index_dir, progress=not args.json)
     reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
-    results = evaluate_answers(qa, questions, answerable=not args.unanswerable, progress=not args.json)
+    results = evaluate_answers(
+        qa,
+        questions,
+        answerable=not args.unanswerable,
+        progress=not args.json,
+        closed=args.setting == "closed",
+    )
     scores = summarize(results)
-    setting = "unanswerable (other half indexed)" if args.unanswerable else "whole corpus"
+    setting = "unanswerable (other half indexed)" if args.unanswerable else SETTING_NAMES[args.setting]
     if args.json:
         report = {
             "file": str(args.file),
-            "setting": setting,
+            "setting": args.setting,
+            "setting_description": setting,
             "of_questions": len(pool),
             "seed": args.seed,
-            "passages": len(articles),
+            "articles": len(articles),
             "k": qa.k,
             "min_score": qa.min_score,
             "reader": qa.reader is not None,
@@ -129,7 +175,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         return 0
     print(
         f"{args.file.name}: {scores.questions} of {len(pool)} questions, {setting}; "
-        f"{len(articles)} passages; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if qa.reader is not None else ''}"
+        f"{len(articles)} articles; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if qa.reader is not None else ''}"
     )
     print(
         f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f})"

@@ -12,6 +12,8 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    ``calibration`` (its confidence inputs), in :meth:`QA.rank`;
 7. with a reader, re-read the best few sentences and re-rank them by the spans it finds:
    ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`;
+   a question about what someone said skips the reader (trained on short factoid answers) and
+   answers with the reported clause of the ranker's best sentences: ``statements``;
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
 9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)
@@ -31,7 +33,7 @@ from rag.index.core import DEFAULT_K, MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
-from rag.qa.compose import Ranking, compose_answers
+from rag.qa.compose import Ranking, compose_answers, with_statement_spans
 from rag.qa.conflicts import conflicting
 from rag.qa.defaults import READER_ENV, SHIPPED_READER, default_index, shipped_reader
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
@@ -170,7 +172,12 @@ class QA:
         if not ranking.candidates:
             return _not_found(question, EMPTY_INDEX_MESSAGE)
         if self.reader is not None:
-            ranking = self.reread(ranking, followup.rewrite(question, turns))
+            ranked = ranking
+            ranking = self.reread(ranking)
+            if ranking.question.statement:
+                ranking = replace(ranking, confidence=max(ranking.confidence, ranked.confidence))
+        if ranking.question.statement:
+            ranking = with_statement_spans(ranking)
         answers = compose_answers(question, ranking, self.model.spans, self.max_alternatives)
         best = answers[0]
         if ranking.confidence < self.min_score:
@@ -198,9 +205,9 @@ class QA:
     ) -> Ranking:
         """Retrieve passages for ``question`` and score their sentences (no span picking)."""
         resolved = followup.resolve(question, history)
-        analysed = analyze(resolved, kind_from=question)
+        analysed = analyze(resolved.text, kind_from=question)
         with self.index.reading():  # an add/remove in another thread must not land between search and lookup
-            hits = tuple(self.index.search(resolved, k=k or self.k, filters=filters))
+            hits = tuple(self.index.search(resolved.search, k=k or self.k, filters=filters))
             candidates, views, features, unseen = self.featurize(analysed, hits)
         logits = self.model.sentences.logits(features) if len(candidates) else np.zeros(0)
         order = np.argsort(-logits, kind="stable")
@@ -223,13 +230,10 @@ class QA:
             reader_spans={},
         )
 
-    def reread(self, ranking: Ranking, question: str | None = None) -> Ranking:
+    def reread(self, ranking: Ranking) -> Ranking:
         """Re-rank the ranker's best sentences of ``ranking`` with the reader (see ``rag.qa.rerank``):
-        at most ``rerank.depth``, those within ``rerank.max_logit_gap`` of the best.
-
-        ``question`` is what the reader is asked (default: the ranked question); for a follow-up,
-        the question with its pronoun replaced reads better than one with names appended.
-        """
+        at most ``rerank.depth``, those within ``rerank.max_logit_gap`` of the best. The reader is
+        asked the ranked question (a follow-up's resolved text, ``followup.Resolved.text``)."""
         if self.reader is None or self.rerank is None or not ranking.candidates:
             return ranking
         positions = ranking.order[
@@ -237,7 +241,7 @@ class QA:
         ]
         candidates = [ranking.candidates[position] for position in positions]
         windows = [sentence_window(candidate, number) for number, candidate in enumerate(candidates)]
-        spans = self.reader.read(question or ranking.question.text, windows)
+        spans = self.reader.read(ranking.question.text, windows)
         stems = frozenset(ranking.question.stems)
         read = [
             best_inside(candidate, spans, stems, self.rerank.overlap_penalty, window)

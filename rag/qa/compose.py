@@ -8,7 +8,7 @@ hold the same text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from rag.qa.model import Scorer
 from rag.qa.questions import Question
 from rag.qa.sentences import Candidate
 from rag.qa.spans import span_candidates, span_features
+from rag.qa.statements import MIN_CLAUSE_WORDS, statement_span
 from rag.qa.text import words
 from rag.types import Answer, Citation, Hit, Span
 
@@ -92,6 +93,21 @@ def compose_answers(question: str, ranking: Ranking, spans: Scorer, max_alternat
             )
         )
     return answers
+
+
+def with_statement_spans(ranking: Ranking) -> Ranking:
+    """``ranking`` answering with the reported clause (``rag.qa.statements``) of each sentence
+    where the reader chose no span or one too short to say anything (a name, "protests"), for a
+    question about what someone said; order and confidence stay as they are."""
+    chosen = dict(ranking.reader_spans)
+    for position in ranking.order:
+        candidate = ranking.candidates[position]
+        kept = chosen.get(int(position))
+        if kept is not None and len(words(candidate.article.text[kept.start : kept.end])) >= MIN_CLAUSE_WORDS:
+            continue
+        start, end = statement_span(candidate.text)
+        chosen[int(position)] = Span(candidate.span.start + start, candidate.span.start + end)
+    return replace(ranking, reader_spans=chosen)
 
 
 def scored_span(spans: Scorer, question: Question, candidate: Candidate, view: SentenceView) -> Span:

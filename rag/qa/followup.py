@@ -131,27 +131,37 @@ def _with_names(question: str, names: Sequence[str]) -> str:
     return f"{question} ({', '.join(names)})" if names else question
 
 
-def resolve(question: str, history: Sequence[Turn]) -> str:
-    """``question`` with the last turn's names appended when it needs them, else unchanged.
+@dataclass(frozen=True)
+class Resolved:
+    """A question read in the light of the chat, resolved once for every later step.
+
+    Attributes:
+        text: what is ranked and read: the question with its first pronoun replaced by the last
+            turn's first carried name ("What did Ri Yong-ho say about Hong Kong?"), or with the
+            carried names appended when it has no such pronoun ("And in May? (Wang Yi)"); the
+            question unchanged when it stands alone.
+        search: what is searched: ``text`` plus the carried names it does not hold yet (more
+            names find more passages when the pronoun meant the other one).
+        names: the carried names, the last answer's first.
+    """
+
+    text: str
+    search: str
+    names: tuple[str, ...] = ()
+
+
+def resolve(question: str, history: Sequence[Turn]) -> Resolved:
+    """``question`` resolved against the last turn (see :class:`Resolved`).
 
     Example:
         >>> resolve("What did he say about Hong Kong?", [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")])
-        'What did he say about Hong Kong? (Ri Yong-ho, Wang Yi)'
-    """
-    return _with_names(question, _needed_names(question, history))
-
-
-def rewrite(question: str, history: Sequence[Turn]) -> str:
-    """``question`` with its first pronoun replaced by the last turn's first carried name, for
-    readers that need a plain question; :func:`resolve`'s form when there is no such pronoun.
-
-    Example:
-        >>> rewrite("What did he say about Hong Kong?", [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")])
-        'What did Ri Yong-ho say about Hong Kong?'
+        Resolved(text='What did Ri Yong-ho say about Hong Kong?', search='What did Ri Yong-ho say about Hong Kong? (Wang Yi)', names=('Ri Yong-ho', 'Wang Yi'))
     """
     names = _needed_names(question, history)
     pronoun = _REPLACEABLE.search(question)
     if not names or pronoun is None:
-        return _with_names(question, names)
+        text = _with_names(question, names)
+        return Resolved(text=text, search=text, names=tuple(names))
     name = names[0] + ("'s" if pronoun.group(0).lower() in _POSSESSIVES else "")
-    return question[: pronoun.start()] + name + question[pronoun.end() :]
+    text = question[: pronoun.start()] + name + question[pronoun.end() :]
+    return Resolved(text=text, search=_with_names(text, names[1:]), names=tuple(names))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.qa.phrases import PhraseKind
+from rag.qa.statements import asks_statement
 from rag.qa.text import content_stems
 
 QuestionType = Literal["person", "date", "quantity", "percent", "money", "place", "reason", "entity", "other"]
@@ -84,6 +85,8 @@ class Question:
     kind: QuestionType
     stems: tuple[str, ...]
     focus: str = ""
+    #: asks what someone said or their stance (``rag.qa.statements``): the answer is a clause.
+    statement: bool = False
 
     @property
     def expected_phrases(self) -> tuple[PhraseKind, ...]:
@@ -115,7 +118,11 @@ def analyze(question: str, kind_from: str | None = None) -> Question:
     """
     own = question if kind_from is None else kind_from
     return Question(
-        text=question, kind=question_type(own), stems=tuple(content_stems(question)), focus=focus_stem(own)
+        text=question,
+        kind=question_type(own),
+        stems=tuple(content_stems(question)),
+        focus=focus_stem(own),
+        statement=asks_statement(own),
     )
 
 

@@ -264,6 +264,16 @@ def test_statement_question_is_answered_with_what_was_said(seed_index):
     assert answer.text in answer.sentence
 
 
+@pytest.mark.slow
+def test_role_holder_is_the_one_whose_title_matches(seed_index):
+    # The seeds name China's and North Korea's foreign ministers side by side.
+    answer = rag.ask("Who is North Korea's foreign minister?", index=seed_index)
+    assert answer.found, answer.message
+    assert answer.text == "Ri Yong-ho"
+    assert_cited_exactly(seed_index, answer)
+    assert rag.ask("Who is China's foreign minister?", index=seed_index).text == "Wang Yi"
+
+
 def test_resolve_puts_the_carried_name_in_place_of_the_pronoun():
     turns = [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")]
     resolved = resolve("What did he say about Hong Kong?", turns)

@@ -16,6 +16,7 @@ from rag.qa.citations import cite, find_in_sentence
 from rag.qa.features import SentenceView
 from rag.qa.model import Scorer
 from rag.qa.questions import Question
+from rag.qa.roles import only_other_holders, person_question, role_holder_span, role_question, title_of
 from rag.qa.sentences import Candidate
 from rag.qa.spans import span_candidates, span_features
 from rag.qa.statements import MIN_CLAUSE_WORDS, statement_span
@@ -24,6 +25,8 @@ from rag.types import Answer, Citation, Hit, Span
 
 #: Extra citations of other sentences that hold the same answer text, at most.
 MAX_SUPPORTING_CITATIONS = 4
+#: Ranked sentences searched for the holder of a role ("Who is X's foreign minister?").
+ROLE_DEPTH = 5
 #: Ranked sentences searched for supporting citations.
 SUPPORT_DEPTH = 8
 
@@ -108,6 +111,44 @@ def with_statement_spans(ranking: Ranking) -> Ranking:
         start, end = statement_span(candidate.text)
         chosen[int(position)] = Span(candidate.span.start + start, candidate.span.start + end)
     return replace(ranking, reader_spans=chosen)
+
+
+def with_role_answers(ranking: Ranking) -> Ranking:
+    """``ranking`` with a role question answered by the right holder (``rag.qa.roles``).
+
+    "Who is North Korea's foreign minister?": the first of the best ``ROLE_DEPTH`` sentences that
+    names the holder of that role with a matching title goes first, answered with the name; when
+    none matches fully, one naming the role's holder without saying whose goes first only if
+    the best sentence names holders of the role for someone else alone. "Who is Ri Yong-ho?":
+    the first sentence giving that name a title answers with the title.
+    """
+    text = ranking.question.text
+    asked, person = role_question(text), person_question(text)
+    if asked is None and person is None:
+        return ranking
+    top = [int(position) for position in ranking.order[:ROLE_DEPTH]]
+    chosen: tuple[int, tuple[int, int]] | None = None
+    if asked is not None:
+        found = {p: role_holder_span(asked, ranking.candidates[p].text) for p in top}
+        full = [(p, hit[0]) for p, hit in found.items() if hit is not None and hit[1]]
+        partial = [(p, hit[0]) for p, hit in found.items() if hit is not None and not hit[1]]
+        best = ranking.candidates[top[0]].text
+        if full:
+            chosen = full[0]
+        elif partial and found[top[0]] is None and only_other_holders(asked, best):
+            chosen = partial[0]
+    elif person is not None:
+        titled = [(p, title_of(person, ranking.candidates[p].text)) for p in top]
+        chosen = next(((p, span) for p, span in titled if span is not None), None)
+    if chosen is None:
+        return ranking
+    position, (start, end) = chosen
+    sentence = ranking.candidates[position].span
+    order = np.concatenate([[position], [p for p in ranking.order if int(p) != position]])
+    shares = ranking.shares.copy()
+    shares[position] = max(1.0, float(shares[position]))
+    spans = {**ranking.reader_spans, position: Span(sentence.start + start, sentence.start + end)}
+    return replace(ranking, order=order, shares=shares, reader_spans=spans)
 
 
 def scored_span(spans: Scorer, question: Question, candidate: Candidate, view: SentenceView) -> Span:

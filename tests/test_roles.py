@@ -1,0 +1,75 @@
+"""Who holds a role (``rag.qa.roles``): titles read from news sentences, matched to the question."""
+
+from __future__ import annotations
+
+import pytest
+
+import rag
+from rag.qa.roles import holders, person_question, role_holder_span, role_question, title_of
+from rag.types import Article
+
+MEETING = (
+    "Japanese Prime Minister Shinzo Abe met French President Emmanuel Macron, and Japan's foreign "
+    "minister, Taro Kono, spoke with his French counterpart Jean-Yves Le Drian."
+)
+
+
+def named(sentence: str) -> list[tuple[str, str]]:
+    return [(sentence[slice(*h.name)], h.title_text(sentence)) for h in holders(sentence)]
+
+
+def test_titles_before_after_and_counterparts():
+    assert named(MEETING) == [
+        ("Taro Kono", "Japan's foreign minister"),
+        ("Shinzo Abe", "Japanese Prime Minister"),
+        ("Emmanuel Macron", "French President"),
+        ("Jean-Yves Le Drian", "French foreign minister"),  # a counterpart holds the same role
+    ]
+    sentence = "Ri Yong-ho, North Korea's foreign minister, said the talks went well."
+    assert named(sentence) == [("Ri Yong-ho", "North Korea's foreign minister")]
+
+
+@pytest.mark.parametrize(
+    ("question", "holder"),
+    [
+        ("Who is France's foreign minister?", "Jean-Yves Le Drian"),
+        ("Who is the Japanese foreign minister?", "Taro Kono"),
+        ("Who is the president of France?", "Emmanuel Macron"),
+        ("Who is Japan's prime minister?", "Shinzo Abe"),
+    ],
+)
+def test_the_holder_whose_title_matches_is_chosen(question, holder):
+    asked = role_question(question)
+    assert asked is not None
+    found = role_holder_span(asked, MEETING)
+    assert found is not None and found[1]
+    assert MEETING[slice(*found[0])] == holder
+
+
+def test_a_vice_minister_or_another_country_is_not_the_holder():
+    asked = role_question("Who is North Korea's foreign minister?")
+    assert asked is not None
+    assert role_holder_span(asked, "North Korean Vice Foreign Minister Choe Son-hui spoke.") is None
+    assert role_holder_span(asked, "Chinese Foreign Minister Wang Yi visits North Korea.") is None
+
+
+def test_questions_that_are_not_about_roles():
+    assert role_question("Who was Mueller replaced as Associate Administrator?") is None
+    assert role_question("Who won the election?") is None
+    assert person_question("Who is Taro Kono?") == "Taro Kono"
+    assert person_question("Who is the president?") is None
+    span = title_of("Taro Kono", MEETING)
+    assert span is not None and MEETING[slice(*span)] == "Japan's foreign minister"
+
+
+@pytest.mark.slow
+def test_role_questions_end_to_end():
+    text = (
+        "Ministers met in Geneva on Tuesday. " + MEETING + " The meeting lasted two hours and "
+        "covered trade, security and the climate."
+    )
+    index = rag.build_index([Article(doc_id="summit", title="Summit talks", text=text)])
+    answer = rag.ask("Who is France's foreign minister?", index=index)
+    assert answer.text == "Jean-Yves Le Drian"
+    answer = rag.ask("Who is Taro Kono?", index=index)
+    assert answer.text == "Japan's foreign minister"

@@ -85,12 +85,13 @@ class FusionSettings:
         return asdict(self)
 
 
-def zscore(values: np.ndarray) -> np.ndarray:
-    """Standardize; a constant vector maps to zeros."""
+def zscore(values: np.ndarray, dtype: type[np.floating] = np.float32) -> np.ndarray:
+    """Standardize to ``dtype`` (float32 for fusion, float64 for the answerer's features); a
+    constant vector maps to zeros. The one z-score of the package."""
     std = float(values.std())
     if std < CONSTANT_STD:
-        return np.zeros_like(values, dtype=np.float32)
-    return ((values - values.mean()) / std).astype(np.float32)
+        return np.zeros(values.shape, dtype=dtype)
+    return ((values - values.mean()) / std).astype(dtype)
 
 
 def ranks(values: np.ndarray) -> np.ndarray:

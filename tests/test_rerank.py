@@ -108,9 +108,9 @@ def test_shipped_rerank_model_reads_and_a_damaged_copy_is_refused(tmp_path: Path
     data = json.loads(copy.read_text())
     data["features"] = data["features"][:-1]
     copy.write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="fit_reader_rank.py"):
+    with pytest.raises(ValueError, match="rag train reranker"):
         read_rerank_model(copy)
-    with pytest.raises(FileNotFoundError, match="fit_reader_rank.py"):
+    with pytest.raises(FileNotFoundError, match="rag train reranker"):
         read_rerank_model(tmp_path / "missing.json")
 
 
@@ -132,5 +132,5 @@ def test_read_count_skips_sentences_far_below_the_best_and_round_trips(tmp_path:
     data = json.loads(path.read_text())
     data["max_logit_gap"] = -1.0
     path.write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="fit_reader_rank.py"):
+    with pytest.raises(ValueError, match="rag train reranker"):
         read_rerank_model(path)

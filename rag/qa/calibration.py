@@ -4,7 +4,7 @@ The sentence ranker orders candidates within one question; whether the best of t
 right at all depends on summaries across the ranking (how clear the winner is, how much of
 the question it covers, whether the question's words exist in the corpus at all). A small
 logistic model over those summaries, fitted on SQuAD train with unanswerable questions
-mixed in and checked on part A (``benchmarks/calibrate.py``), turns them into ``score``.
+mixed in and checked on part A (``rag train ranker``), turns them into ``score``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Signals for ranking candidate sentences: one row of numbers per sentence.
 
-Training (``benchmarks/calibrate.py``) and answering use this same function, so the
+Training (``rag train ranker``) and answering use this same function, so the
 shipped weights always meet the features they were fitted on; ``FEATURE_NAMES`` is
 stored with the weights and checked on load.
 """

@@ -1,8 +1,8 @@
 """The shipped scoring models: sentence ranker, confidence calibration and span scorer.
 
 All three are tiny and stored as plain numbers in ``rag/qa/model.json`` (written by
-``benchmarks/calibrate.py``); scoring is numpy only. A model file whose feature names
-differ from this code's is refused with a message saying how to refit it.
+``rag train ranker``, see ``rag.training.ranker``); scoring is numpy only. A model file whose
+feature names differ from this code's is refused with a message saying how to refit it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 MODEL_FORMAT = 1
-REFIT_HINT = "refit it with: .venv/bin/python benchmarks/calibrate.py"
+REFIT_HINT = "refit it with: rag train ranker"
 
 
 #: Logits are clipped to this magnitude before the logistic function (exp overflows past ~709).

@@ -5,7 +5,7 @@ plugged in, the top ``depth`` sentences are read again, each inside a small wind
 sentence with its neighbours, as context), and re-ordered by a linear combination of the
 ranker's logit and what the reader found *inside* that sentence: its best span's margin over
 "no answer", and how much of that span just repeats the question. The confidence is re-fitted
-the same way. Everything is fitted on SQuAD train by ``benchmarks/fit_reader_rank.py`` and
+the same way. Everything is fitted on SQuAD train by ``rag train reranker`` (``rag.training``) and
 shipped as plain numbers in ``rag/qa/reader_rank.json``.
 """
 
@@ -29,7 +29,7 @@ from rag.types import Hit, Span
 
 RERANK_PATH = Path(__file__).with_name("reader_rank.json")
 RERANK_FORMAT = 1
-REFIT_HINT = "refit it with: .venv/bin/python benchmarks/fit_reader_rank.py"
+REFIT_HINT = "refit it with: rag train reranker"
 
 #: Spans the reader proposes per window: enough that the read sentence gets some even when its
 #: neighbours hold the reader's favourites (spans outside the sentence are not used).

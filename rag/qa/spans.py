@@ -3,7 +3,7 @@
 Candidates are the sentence's typed phrases (dates, numbers, names, places, reasons) and its
 "gaps" (runs of words between punctuation and the question's own words), with the question's
 words trimmed off, so an answer never repeats the question. A linear model fitted on SQuAD
-train (``benchmarks/calibrate.py``) scores them from the question type, the candidate's kind,
+train (``rag train ranker``) scores them from the question type, the candidate's kind,
 length and distance to the question words the sentence shares.
 """
 

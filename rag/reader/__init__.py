@@ -3,7 +3,8 @@
     from rag.reader import SpanReader
     candidates = SpanReader().read(question, [passage_text, ...])
 
-Train the shipped weights with ``python -m rag.reader.train`` (or ``rag train-reader``).
+Runtime only (reading needs onnxruntime and tokenizers, not torch). The shipped weights are trained
+by ``rag train reader`` (``rag.training.reader``); nothing here imports the training code.
 """
 
 from rag.reader.hits import HitReader, HitSpan

@@ -1,5 +1,5 @@
-"""Where the span reader's files live and what they are called: one place for the runtime reader,
-training and export (which then need not import each other)."""
+"""Where the span reader's files live and what they are called: one place for the runtime reader
+and for training and export (``rag.training``), so the reader never imports them."""
 
 from __future__ import annotations
 

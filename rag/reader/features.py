@@ -1,6 +1,7 @@
-"""Question + passage pairs to model inputs, and answer character spans to token labels.
+"""Question + passage pairs to model inputs: tokenized, overlapping windows with character offsets.
 
-Shared by training and inference so both cut passages into the same windows.
+Shared by inference and training (``rag.training.batches`` labels these windows) so both cut
+passages into the same windows.
 """
 
 from __future__ import annotations
@@ -124,26 +125,3 @@ def make_windows(
         context_offsets=offsets,
         continuation=continuation,
     )
-
-
-def answer_positions(context_offsets: np.ndarray, answer_start: int, answer_end: int) -> tuple[int, int]:
-    """Token (start, end) of the character answer ``[answer_start, answer_end)`` in one window.
-
-    Returns ``(NO_ANSWER_POSITION, NO_ANSWER_POSITION)`` when the answer is not wholly inside
-    the window's passage tokens.
-    """
-    in_passage = np.nonzero(context_offsets[:, 0] >= 0)[0]
-    if len(in_passage) == 0:
-        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
-    first, last = in_passage[0], in_passage[-1]
-    if context_offsets[first, 0] > answer_start or context_offsets[last, 1] < answer_end:
-        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
-    start = first
-    while start <= last and context_offsets[start, 1] <= answer_start:
-        start += 1
-    end = last
-    while end >= first and context_offsets[end, 0] >= answer_end:
-        end -= 1
-    if start > end:
-        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
-    return int(start), int(end)

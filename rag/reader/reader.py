@@ -15,7 +15,7 @@ from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE, OUTPUT_NAMES, TOK
 from rag.reader.decode import best_spans
 from rag.reader.features import WindowSettings, configured_tokenizer, make_windows
 
-TRAIN_COMMAND = "python -m rag.reader.train (or: rag train-reader)"
+TRAIN_COMMAND = "rag train reader (or: python -m rag.training.reader)"
 #: ONNX Runtime threads per reader; 1 keeps it from fighting other work on a small shared CPU.
 DEFAULT_THREADS = 1
 

@@ -1,57 +1,15 @@
-"""SQuAD v1.1 files to training/evaluation examples, and the official EM/F1 answer metrics."""
+"""SQuAD v1.1's official answer metrics: normalization, exact match and token F1.
+
+Evaluation (``rag.eval.scoring``) and training's periodic check (``rag.training.closed_eval``)
+score answers with these; the SQuAD files themselves are read by ``rag.eval.squad`` (articles
+and questions) and ``rag.training.squad`` (reader training examples).
+"""
 
 from __future__ import annotations
 
 import collections
-import json
 import re
 import string
-from dataclasses import dataclass
-from pathlib import Path
-
-
-@dataclass(frozen=True)
-class SquadExample:
-    """One question on one paragraph.
-
-    ``answer_start``/``answer_text`` are the first annotated answer (the training target);
-    ``answers`` holds every annotated answer text (for EM/F1).
-    """
-
-    question_id: str
-    question: str
-    context: str
-    answer_start: int
-    answer_text: str
-    answers: tuple[str, ...]
-
-
-def load_squad(path: Path) -> list[SquadExample]:
-    """All questions of a SQuAD v1.1 JSON file, in file order.
-
-    Raises:
-        FileNotFoundError: naming the path when the file is missing.
-    """
-    if not path.is_file():
-        raise FileNotFoundError(f"SQuAD file not found: {path}")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    examples = []
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            for qa in paragraph["qas"]:
-                first = qa["answers"][0]
-                examples.append(
-                    SquadExample(
-                        question_id=qa["id"],
-                        question=qa["question"],
-                        context=context,
-                        answer_start=int(first["answer_start"]),
-                        answer_text=first["text"],
-                        answers=tuple(answer["text"] for answer in qa["answers"]),
-                    )
-                )
-    return examples
 
 
 def normalize_answer(text: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rag.reader.decode import best_span
 from rag.reader.features import WindowSettings, make_windows
-from rag.reader.squad import SquadExample
+from rag.reader.squad import exact_match, f1_score
+from rag.training.squad import SquadExample
 
 
 def closed_eval(
@@ -18,9 +20,6 @@ def closed_eval(
 ) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Closed-setting EM/F1 (gold paragraph given) of ``model`` on ``examples``."""
     import torch
-
-    from rag.reader.decode import best_span
-    from rag.reader.squad import exact_match, f1_score
 
     windows = make_windows(tokenizer, [e.question for e in examples], [e.context for e in examples], window)
     best: dict[int, tuple[float, str]] = {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from rag.reader.squad import SquadExample, normalize_answer
+from rag.reader.squad import normalize_answer
+from rag.training.squad import SquadExample
 
 #: Paragraphs retrieved per question before the gold one and answer-bearing ones are skipped.
 NEGATIVE_CANDIDATES = 5

@@ -1,14 +1,16 @@
-"""Train the span reader: ``python -m rag.reader.train`` (or ``rag train-reader``).
+"""Train the span reader: ``rag train reader`` (alias ``rag train-reader``, module entry
+``python -m rag.training.reader``).
 
 Fine-tunes the packaged all-MiniLM-L6-v2 encoder with start/end heads on the SQuAD v1.1 train
 subset, plus BM25-retrieved non-gold paragraphs labelled "no answer" ([CLS]). Logs the loss every
 ``--log-every`` steps, checks closed-setting EM/F1 on a few part-A questions every
 ``--eval-every`` steps, writes a resumable checkpoint every ``--checkpoint-every`` steps, and at
 the end saves the trained weights (fp16 safetensors) under ``<checkpoint-dir>/trained`` and the
-shipped int8 ONNX model, tokenizer and ``training.json`` into ``--output`` (``rag.reader.export``).
+shipped int8 ONNX model, tokenizer and ``training.json`` into ``--output`` (``rag.training.export``).
 
-Its parts: ``batches`` (labelled windows, ``--pairs`` files, batch orders), ``loss`` (the
-``--shared-norm`` loss), ``closed_eval`` (the periodic part-A check).
+Its parts: ``reader_settings`` (the options), ``batches`` (labelled windows, ``--pairs`` files,
+batch orders), ``negatives`` (BM25 "no answer" pairs), ``loss`` (the ``--shared-norm`` loss),
+``closed_eval`` (the periodic part-A check).
 """
 
 from __future__ import annotations
@@ -30,20 +32,20 @@ from rag.reader.artifacts import (
     TOKENIZER_FILE,
     TRAINED_DIR,
 )
-from rag.reader.batches import (
+from rag.reader.features import WindowSettings, configured_tokenizer
+from rag.training.batches import (
     grouped_batches,
     length_bucketed_batches,
     load_pairs,
     training_windows,
 )
-from rag.reader.closed_eval import closed_eval
-from rag.reader.features import WindowSettings, configured_tokenizer
-from rag.reader.loss import shared_span_loss
-from rag.reader.negatives import bm25_negatives
-from rag.reader.squad import SquadExample, load_squad
-from rag.reader.train_settings import TrainSettings, build_parser
+from rag.training.closed_eval import closed_eval
+from rag.training.loss import shared_span_loss
+from rag.training.negatives import bm25_negatives
+from rag.training.reader_settings import TrainSettings, build_parser
+from rag.training.squad import SquadExample, load_squad
 
-log = logging.getLogger("rag.reader.train")
+log = logging.getLogger("rag.training.reader")
 
 
 def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
@@ -61,12 +63,21 @@ def freeze_bottom(model, layers: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def train(args: argparse.Namespace) -> dict[str, object]:
-    """Run one training; returns the summary also written to ``<output>/training.json``."""
+    """Run one training with the options of :func:`rag.training.reader_settings.build_parser`;
+    returns the summary also written to ``<output>/training.json``.
+
+    ``--resume`` continues from ``<checkpoint-dir>/last.pt`` with the same data and batch order
+    (both fixed by ``--seed``), so the options must be those of the run that wrote it.
+
+    Raises:
+        FileNotFoundError: the ``--train`` or ``--pairs`` file is missing.
+        ValueError: an option is out of range, or ``--shared-norm`` without ``--pairs``.
+    """
     import torch
     from tokenizers import Tokenizer
     from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
 
-    from rag.reader.export import export_onnx
+    from rag.training.export import export_onnx
 
     settings = TrainSettings(
         max_length=args.max_length,
@@ -265,10 +276,11 @@ def train(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m rag.training.reader [options]``: train, then print steps, windows and checks."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("bm25s", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m rag.training.reader", description=__doc__)
     args = build_parser(parser).parse_args(argv)
     summary = train(args)
     print(json.dumps({key: summary[key] for key in ("steps", "windows", "part_a_checks")}, indent=2))

@@ -1,19 +1,17 @@
-"""The span reader's training settings and the options that set them (``python -m rag.reader.train``
-and ``rag train-reader`` share them)."""
+"""The span reader's training settings and the options that set them (``rag train reader``,
+its alias ``rag train-reader`` and ``python -m rag.training.reader`` share them)."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 from rag.reader.artifacts import DEFAULT_CHECKPOINTS, DEFAULT_MODEL_DIR
+from rag.training.paths import DEV_PART_A, TRAIN_SUBSET
 
 TRAIN_DESCRIPTION = "Train the span reader (see rag/reader/model/MODEL_CARD.md)."
-# The shared data sits beside the repository checkout (../shared); only training reads it.
-SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
-DEFAULT_TRAIN = SHARED_DIR / "train" / "squad-v1.1-train-subset.json"
-DEFAULT_EVAL = SHARED_DIR / "eval" / "squad-v1.1-dev-part-a.json"
+DEFAULT_TRAIN = TRAIN_SUBSET
+DEFAULT_EVAL = DEV_PART_A
 DEFAULT_OUTPUT = DEFAULT_MODEL_DIR
 #: 0: the schedule runs whole epochs (``--epochs``); a positive value caps it.
 DEFAULT_MAX_STEPS = 0
@@ -49,14 +47,17 @@ class TrainSettings:
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """The training options (shared by ``python -m rag.reader.train`` and ``rag train-reader``)."""
+    """The training options (shared by ``rag train reader``, ``rag train-reader`` and
+    ``python -m rag.training.reader``), added to ``parser`` or to a new one."""
     parser = parser or argparse.ArgumentParser(
-        prog="python -m rag.reader.train", description=TRAIN_DESCRIPTION
+        prog="python -m rag.training.reader", description=TRAIN_DESCRIPTION
     )
     defaults = TrainSettings()
     parser.add_argument("--train", default=str(DEFAULT_TRAIN), help="SQuAD v1.1 training JSON")
     parser.add_argument("--eval", default=str(DEFAULT_EVAL), help="SQuAD part-A JSON for periodic checks")
-    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for the shipped ONNX model")
+    parser.add_argument(
+        "--output", "--out", default=str(DEFAULT_OUTPUT), help="folder for the shipped ONNX model"
+    )
     parser.add_argument(
         "--checkpoint-dir",
         default=str(DEFAULT_CHECKPOINTS),
@@ -72,8 +73,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument(
         "--pairs",
         default=None,
-        help="train on these JSON-lines pairs (benchmarks/reader_windows.py) instead of --train "
-        "with BM25 negatives",
+        help="train on these JSON-lines pairs (rag train windows) instead of --train with BM25 negatives",
     )
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
     parser.add_argument("--stride", type=int, default=defaults.stride)

@@ -1,4 +1,4 @@
-"""Trained reader weights to the shipped int8 ONNX model: ``python -m rag.reader.export``.
+"""Trained reader weights to the shipped int8 ONNX model: ``python -m rag.training.export``.
 
 Steps (offline): load the trained ``BertForQuestionAnswering`` (a training output folder or a
 resumable checkpoint), ``torch.onnx.export`` it with start/end logits as outputs, apply ONNX
@@ -135,9 +135,9 @@ def _quantize(fused: Path, target: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-
+    """``python -m rag.training.export --source DIR_OR_PT --output DIR``: export without training."""
     parser = argparse.ArgumentParser(
-        prog="python -m rag.reader.export",
+        prog="python -m rag.training.export",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,7 +1,7 @@
 """The reader's training data: labelled windows, pairs from a file, and the batch orders.
 
 ``training_windows`` tokenizes question/passage pairs into windows with start/end labels
-([CLS] = no answer); ``load_pairs`` reads the JSON-lines pairs of ``--pairs``;
+(``answer_positions``; [CLS] = no answer); ``load_pairs`` reads the JSON-lines pairs of ``--pairs``;
 ``length_bucketed_batches`` (the default) and ``grouped_batches`` (``--shared-norm``) decide
 which windows train together.
 """
@@ -15,8 +15,31 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.reader.features import Windows, WindowSettings, answer_positions, make_windows
-from rag.reader.squad import SquadExample
+from rag.reader.features import NO_ANSWER_POSITION, Windows, WindowSettings, make_windows
+from rag.training.squad import SquadExample
+
+
+def answer_positions(context_offsets: np.ndarray, answer_start: int, answer_end: int) -> tuple[int, int]:
+    """Token (start, end) of the character answer ``[answer_start, answer_end)`` in one window.
+
+    Returns ``(NO_ANSWER_POSITION, NO_ANSWER_POSITION)`` when the answer is not wholly inside
+    the window's passage tokens.
+    """
+    in_passage = np.nonzero(context_offsets[:, 0] >= 0)[0]
+    if len(in_passage) == 0:
+        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
+    first, last = in_passage[0], in_passage[-1]
+    if context_offsets[first, 0] > answer_start or context_offsets[last, 1] < answer_end:
+        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
+    start = first
+    while start <= last and context_offsets[start, 1] <= answer_start:
+        start += 1
+    end = last
+    while end >= first and context_offsets[end, 0] >= answer_end:
+        end -= 1
+    if start > end:
+        return NO_ANSWER_POSITION, NO_ANSWER_POSITION
+    return int(start), int(end)
 
 
 def training_windows(
@@ -51,7 +74,7 @@ class TrainingPairs:
 
 def load_pairs(path: Path) -> TrainingPairs:
     """Training pairs from JSON lines ``{"group", "question", "context", "answer_start", "answer_text"}``
-    (as ``benchmarks/reader_windows.py`` writes them): answer-bearing ones as examples, those with
+    (as ``rag train windows`` writes them): answer-bearing ones as examples, those with
     ``answer_start`` -1 as (question, passage) "no answer" pairs. ``group`` is optional (default:
     the question text); the windows of one group share a softmax with ``--shared-norm``.
 

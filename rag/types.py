@@ -6,6 +6,7 @@ All offsets are character offsets into ``Article.text`` (the cleaned text), so
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -46,13 +47,27 @@ class Article:
     url: str | None = None
     path: str | None = None
     kind: ArticleKind = "article"
+    author: str | None = None
+    #: Where each page of a PDF starts in ``text``: page ``n`` begins at ``pages[n - 1]``
+    #: (``pages[0] == 0``). Empty for documents that have no pages.
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character ``offset`` of ``text``; None without pages."""
+        if not self.pages:
+            return None
+        return max(1, bisect_right(self.pages, offset))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["pages"] = list(self.pages)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
         known = {key: data.get(key) for key in cls.__dataclass_fields__ if key in data}
+        if "pages" in known:  # JSON lists; indexes written before PDFs have no such key
+            known["pages"] = tuple(int(offset) for offset in known["pages"] or ())
         return cls(**known)  # type: ignore[arg-type]  # JSON in, the dataclass's own types out
 
 
@@ -151,6 +166,10 @@ class Citation:
     passage_span: Span
     #: Relative or partial dates of ``quote``, resolved against ``published``.
     dates: tuple[ResolvedDate, ...] = ()
+    #: The web address the article was fetched from (``rag index URL``, feeds), else None.
+    url: str | None = None
+    #: The PDF page (1-based) the answer span starts on; None for documents without pages.
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

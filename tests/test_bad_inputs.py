@@ -57,9 +57,9 @@ def only_warning(path: Path) -> str:
         ("image_named_as_text.txt", "looks like a binary file, not text"),
         (
             "image.png",
-            "skipped, unsupported file type '.png' (supported: .txt, .md, .markdown, .html, .htm, .jsonl)",
+            "skipped, unsupported file type '.png' (supported: .txt, .md, .markdown, .html, .htm, .jsonl, .pdf)",
         ),
-        ("unsupported.pdf", "skipped, unsupported file type '.pdf'"),
+        ("unsupported.pdf", "not a readable PDF (PdfReadError: startxref not found)"),
         ("no_sentences.txt", "skipped, no article text left after cleaning"),
     ],
 )

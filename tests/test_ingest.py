@@ -117,7 +117,7 @@ def test_binary_and_empty_files_are_skipped_with_warning(tmp_path: Path) -> None
     warnings = "\n".join(result.warnings)
     assert "image.txt: looks like a binary file" in warnings
     assert "empty.txt: file is empty" in warnings
-    assert "notes.pdf: skipped, unsupported file type '.pdf'" in warnings
+    assert "notes.pdf: not a readable PDF" in warnings
 
 
 def test_missing_path_warns(tmp_path: Path) -> None:

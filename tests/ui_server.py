@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,8 +34,10 @@ def _up(url: str) -> bool:
 
 
 @contextmanager
-def running_app(work_dir: Path) -> Iterator[tuple[str, Path]]:
+def running_app(work_dir: Path, args: Sequence[str] = ()) -> Iterator[tuple[str, Path]]:
     """Yield ``(url, index_dir)`` of a fresh app whose index lives under ``work_dir``.
+
+    ``args`` go to ``rag serve`` after ``--port`` (``--feed URL``...).
 
     Everything the app writes (index, uploads, Gradio's temp files, its log) stays in
     ``work_dir``; the process is stopped on exit.
@@ -55,7 +57,7 @@ def running_app(work_dir: Path) -> Iterator[tuple[str, Path]]:
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--port", str(port)],
+            [sys.executable, str(REPO / "app.py"), "--port", str(port), *args],
             cwd=work_dir,
             env=env,
             stdout=log,

@@ -82,12 +82,15 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
         when = entry.date or f"published {entry.published[:10]}"
         lines.append(f"   over time: {when}: {entry.text} ({entry.citation.title})")
     for citation in answer.citations:
-        where = ", ".join(part for part in (citation.source, citation.published) if part)
+        page = f"p. {citation.page}" if citation.page is not None else None
+        where = ", ".join(part for part in (citation.source, citation.published, page) if part)
         lines.append(f"   “{citation.quote}”")
         lines.append(
             f"   — {citation.title}{f' ({where})' if where else ''} [{citation.doc_id} "
             f"chars {citation.span.start}-{citation.span.end}]"
         )
+        if citation.url:
+            lines.append(f"     {citation.url}")
     return "\n".join(lines)
 
 

@@ -1,7 +1,10 @@
-"""``rag serve [--host 127.0.0.1] [--port 7860] [--index DIR] [--auth USER:PASS]``: the web chat.
+"""``rag serve [--host 127.0.0.1] [--port 7860] [--index DIR] [--auth USER:PASS]
+[--feed URL [--every 30m]]``: the web chat.
 
 ``$RAG_HOST`` and ``$RAG_PORT`` set the defaults of ``--host`` and ``--port``. The server binds
-loopback unless told otherwise. A missing index is built from ``seeds/`` first.
+loopback unless told otherwise. A missing index is built from ``seeds/`` first. With ``--feed``
+the feeds are polled at start and then every ``--every``, their new stories added while it
+serves (the article list follows).
 """
 
 from __future__ import annotations
@@ -33,6 +36,14 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument(
         "--auth", metavar="USER:PASS", help="require this login (use it when not on loopback)"
     )
+    parser.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="watch this RSS/Atom feed: add its new stories while serving (repeatable)",
+    )
+    parser.add_argument("--every", metavar="DURATION", help="with --feed: time between polls (default 30m)")
     parser.add_argument(
         "--share",
         action="store_true",
@@ -92,6 +103,22 @@ def _warm_up(index) -> None:  # type: ignore[no-untyped-def]
         print(f"warning: warming up the answerer failed: {error}", file=sys.stderr)
 
 
+def _watch(index, feeds: list[str], seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``feeds`` into ``index`` now and every ``seconds``, in the background; say what came."""
+    from rag.index.from_web import FeedWatcher, WebReport
+
+    def show(report: WebReport) -> None:
+        for problem in report.problems:
+            print(f"{'error' if report.failed else 'warning'}: {problem}", file=sys.stderr)
+        if report.added:
+            titles = ", ".join(article.title for article in report.added)
+            print(f"{report.summary()}: {titles}", file=sys.stderr)
+
+    FeedWatcher(index, feeds, seconds, on_report=show).start()
+    every = f"{seconds:g} s" if seconds < 60 else f"{seconds / 60:g} min"
+    print(f"watching {len(feeds)} feed(s), every {every}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.share:
         print(
@@ -100,14 +127,20 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     from rag.config import default_index_dir
+    from rag.index.from_web import DEFAULT_POLL_SECONDS, parse_interval
 
+    if args.every and not args.feed:
+        print("rag serve: --every needs --feed URL", file=sys.stderr)
+        return 2
+    poll_seconds = parse_interval(args.every) if args.every else DEFAULT_POLL_SECONDS
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     host, port = resolve_address(args.host, args.port, os.environ)
     auth = parse_auth(args.auth)
     index = open_index(Path(args.index) if args.index else default_index_dir())
     if host not in LOOPBACK_HOSTS and auth is None:
         print(
-            f"warning: serving on {host} without --auth; anyone who can reach it can change the index",
+            f"warning: serving on {host} without --auth; anyone who can reach it can change the index "
+            "and make it fetch web addresses",
             file=sys.stderr,
         )
 
@@ -115,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
     from rag.ui.launch import launch
 
     threading.Thread(target=_warm_up, args=(index,), daemon=True, name="warm-up").start()
-    app = build_app(index)
+    if args.feed:
+        _watch(index, args.feed, poll_seconds)
+    app = build_app(index, live=bool(args.feed))
     print(
         f"serving {len(index.articles())} documents from {index.index_dir} on http://{host}:{port}",
         file=sys.stderr,

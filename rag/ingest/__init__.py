@@ -18,13 +18,22 @@ from rag.ingest.loaders import (
     load_markdown,
     load_txt,
 )
+from rag.ingest.pdf import load_pdf
 from rag.types import Article
 
 logger = logging.getLogger(__name__)
 
 Source = str | Path | Article
 
-__all__ = ["IngestError", "IngestResult", "Source", "clean_page", "doc_id_for", "load_articles"]
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "Source",
+    "clean_page",
+    "doc_id_for",
+    "is_web_address",
+    "load_articles",
+]
 
 
 def doc_id_for(text: str) -> str:
@@ -40,7 +49,8 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _to_article(loaded: LoadedDocument) -> Article:
+def to_article(loaded: LoadedDocument) -> Article:
+    """The ``Article`` of a loaded document: its id is the hash of its cleaned text."""
     document: CleanDocument = loaded.document
     return Article(
         doc_id=doc_id_for(document.text),
@@ -51,6 +61,8 @@ def _to_article(loaded: LoadedDocument) -> Article:
         url=loaded.url,
         path=loaded.path,
         kind=document.kind,
+        author=loaded.author,
+        pages=loaded.pages,
     )
 
 
@@ -62,6 +74,12 @@ def _canonical(path: str | None) -> str | None:
     if colon and line.isdigit():
         return f"{Path(file).resolve()}:{line}"
     return str(Path(path).resolve())
+
+
+def is_web_address(source: str) -> bool:
+    """True for ``scheme://...`` (``http://``, ``file://``...): an address, not a file path."""
+    scheme, separator, _ = source.partition("://")
+    return bool(separator) and scheme.isalpha() and "/" not in scheme
 
 
 def _walk(path: Path) -> Iterable[Path]:
@@ -83,6 +101,8 @@ def _load_file(path: Path, warn) -> list[LoadedDocument]:  # type: ignore[no-unt
         return load_html(path)
     if suffix == ".jsonl":
         return load_jsonl(path, warn)
+    if suffix == ".pdf":
+        return load_pdf(path)
     raise IngestError(
         f"{path}: skipped, unsupported file type '{suffix or path.name}'"
         f" (supported: {', '.join(SUPPORTED_SUFFIXES)})"
@@ -93,7 +113,8 @@ def load_articles(sources: Iterable[Source] | Source) -> IngestResult:
     """Load and clean articles from files, folders (walked recursively) or ``Article`` objects.
 
     Unknown, empty, binary or unreadable files are skipped with a warning that names
-    them; the same article given twice is kept once.
+    them; the same article given twice is kept once. Web addresses are not fetched here
+    (this never uses the network): ``rag.ingest.web.fetch_articles`` does that, on request.
 
     Example:
         >>> result = load_articles(["seeds/"])  # doctest: +SKIP
@@ -121,6 +142,9 @@ def load_articles(sources: Iterable[Source] | Source) -> IngestResult:
         if isinstance(source, Article):
             add(source)
             continue
+        if isinstance(source, str) and is_web_address(source):
+            warn(f"{source}: skipped, a web address; fetch it with `rag index URL` (rag.ingest.web)")
+            continue
         path = Path(source)
         if not path.exists():
             warn(f"{path}: skipped, no such file or folder")
@@ -134,5 +158,5 @@ def load_articles(sources: Iterable[Source] | Source) -> IngestResult:
             if not loaded:
                 warn(f"{file_path}: skipped, no article text left after cleaning")
             for document in loaded:
-                add(_to_article(document))
+                add(to_article(document))
     return result

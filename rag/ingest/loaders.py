@@ -1,4 +1,4 @@
-"""Read article files (.txt, .md, .html/.htm, .jsonl) into cleaned documents.
+"""Read article files (.txt, .md, .html/.htm, .jsonl; .pdf in ``rag.ingest.pdf``) into cleaned documents.
 
 Each loader returns ``list[RawDocument]``; problems with one file or one line
 become warnings naming it, never exceptions that stop a whole ingest.
@@ -19,7 +19,7 @@ from rag.ingest.dates import parse_date
 MEGABYTE = 1024 * 1024
 MAX_FILE_BYTES = 20 * MEGABYTE  # larger files are refused with a message
 TEXT_ENCODINGS = ("utf-8", "utf-16", "cp1252", "latin-1")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".pdf")
 
 
 class IngestError(ValueError):
@@ -28,11 +28,13 @@ class IngestError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    """A cleaned document plus where it came from."""
+    """A cleaned document plus where it came from (``path`` is None for a fetched page)."""
 
     document: CleanDocument
-    path: str
+    path: str | None
     url: str | None = None
+    author: str | None = None
+    pages: tuple[int, ...] = ()  # PDF page starts in ``document.text`` (``Article.pages``)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -62,6 +64,14 @@ def decode(data: bytes, path: Path) -> str:
 
 def read_text_file(path: Path) -> str:
     """Read a file as text, refusing binary and oversized files with a clear message."""
+    data = read_file_bytes(path)
+    if looks_binary(data):
+        raise IngestError(f"{path}: looks like a binary file, not text")
+    return decode(data, path)
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """A regular file's bytes, refusing empty and oversized files with a clear message."""
     try:
         status = path.stat()
     except OSError as error:
@@ -79,9 +89,7 @@ def read_text_file(path: Path) -> str:
         raise IngestError(f"{path}: cannot read ({error.strerror or error})") from error
     if not data.strip():
         raise IngestError(f"{path}: file is empty")
-    if looks_binary(data):
-        raise IngestError(f"{path}: looks like a binary file, not text")
-    return decode(data, path)
+    return data
 
 
 def load_txt(path: Path) -> list[LoadedDocument]:
@@ -113,16 +121,34 @@ def load_markdown(path: Path) -> list[LoadedDocument]:
 
 def load_html(path: Path) -> list[LoadedDocument]:
     """HTML: trafilatura extracts the main text and metadata; our rules clean the rest."""
+    return extract_html(read_text_file(path), str(path), fallback_title=path.stem, path=str(path))
+
+
+def extract_html(
+    html: str | bytes, where: str, fallback_title: str, path: str | None = None, url: str | None = None
+) -> list[LoadedDocument]:
+    """The cleaned documents of an HTML page, from a file or fetched from ``url``.
+
+    Args:
+        html: the page (bytes are decoded by trafilatura from the page's own charset).
+        where: names the page in messages (a file path or the URL).
+        fallback_title: the title when the page has none.
+        path: the file it was read from; None for a fetched page.
+        url: the address it was fetched from; kept on the documents (else the page's canonical one).
+
+    Raises:
+        IngestError: no article text in the page.
+    """
     import trafilatura
 
-    html = read_text_file(path)
-    extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    extracted = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if isinstance(extracted, dict):  # only with as_dict=True, which is not asked for
         raise TypeError("trafilatura.bare_extraction returned a dict; a Document was expected")
     if extracted is None or not (extracted.text or "").strip():
-        raise IngestError(f"{path}: no article text found in the HTML")
-    documents = clean_page(extracted.text or "", fallback_title=path.stem, title=extracted.title or None)
-    url = extracted.url or None
+        raise IngestError(f"{where}: no article text found in the HTML")
+    documents = clean_page(extracted.text or "", fallback_title=fallback_title, title=extracted.title or None)
+    url = url or extracted.url or None
+    author = (extracted.author or "").strip() or None
     loaded = []
     for document in documents:
         if document.kind == "article":
@@ -134,7 +160,7 @@ def load_html(path: Path) -> list[LoadedDocument]:
                 kind=document.kind,
                 dropped=document.dropped,
             )
-        loaded.append(LoadedDocument(document, str(path), url))
+        loaded.append(LoadedDocument(document, path, url, author if document.kind == "article" else None))
     return loaded
 
 

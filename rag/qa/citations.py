@@ -31,6 +31,8 @@ def cite(candidate: Candidate, answer: Span) -> Citation:
         passage=chunk.text,
         passage_span=Span(chunk.start, chunk.end),
         dates=resolve_dates(article.text, sentence.start, sentence.end, article.published),
+        url=article.url,
+        page=article.page_at(answer.start),
     )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.index import Index
+from rag.index import SearchIndex
 from rag.ui import library
 from rag.ui.chat import (
     DEFAULT_PASSAGES,
@@ -46,10 +46,16 @@ MAX_PASSAGES = 20
 ANSWER_CONCURRENCY = 2
 WRITE_CONCURRENCY = 1
 QUEUE_MAX_SIZE = 64
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"]
+UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".pdf"]
+LIVE_REFRESH_SECONDS = 5.0  # how often a page checks for stories a watched feed added
 
 
-def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFAULT_PASSAGES) -> gr.Blocks:
+def build_app(
+    index: SearchIndex,
+    uploads_dir: str | Path | None = None,
+    k: int = DEFAULT_PASSAGES,
+    live: bool = False,
+) -> gr.Blocks:
     """The web chat over ``index``.
 
     Args:
@@ -57,6 +63,8 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
         uploads_dir: where uploaded files are kept; default ``<index folder>/uploads``
             (a temporary folder for an in-memory index).
         k: passages retrieved per question, until changed in the settings.
+        live: something else adds articles while it serves (``rag serve --feed``): each page
+            checks every ``LIVE_REFRESH_SECONDS`` and updates its article list.
 
     Returns:
         The ``gr.Blocks``; serve it with :func:`rag.ui.launch.launch` (theme, CSS, limits).
@@ -156,8 +164,16 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
                         remove = gr.Button(
                             "Delete selected", variant="stop", size="sm", elem_id="rag-delete-button"
                         )
+                    url_box = gr.Textbox(
+                        label="Add by URL",
+                        placeholder="https://… (a news page or PDF)",
+                        lines=1,
+                        max_lines=1,
+                        submit_btn="Add",
+                        elem_id="rag-url-box",
+                    )
                     files = gr.File(
-                        label="Add articles (.txt, .md, .html, .jsonl)",
+                        label="Add articles (.txt, .md, .html, .jsonl, .pdf)",
                         file_count="multiple",
                         file_types=UPLOAD_TYPES,
                         type="filepath",
@@ -218,6 +234,25 @@ def build_app(index: Index, uploads_dir: str | Path | None = None, k: int = DEFA
             concurrency_limit=WRITE_CONCURRENCY,
             show_progress="full",
         )
+        url_box.submit(
+            handlers.add_url,
+            [url_box, show_teasers],
+            [url_box, status, *panel_outputs],
+            api_visibility="private",
+            concurrency_id="index-write",
+            concurrency_limit=WRITE_CONCURRENCY,
+            show_progress="full",
+        )
+        if live:
+            shown_version = gr.State(-1)
+            gr.Timer(LIVE_REFRESH_SECONDS).tick(
+                handlers.refresh,
+                [shown_version, show_teasers, picked],
+                [shown_version, *panel_outputs],
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
+            )
         remove.click(
             handlers.delete,
             [picked, show_teasers],

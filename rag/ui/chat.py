@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from rag.index import Filter, Index
+from rag.index import Filter, SearchIndex
 from rag.qa import ask
 from rag.types import Answer
 from rag.ui.format import NOT_FOUND_REPLY
@@ -19,7 +19,7 @@ Messages = list[dict[str, Any]]
 
 
 def answer_question(
-    index: Index,
+    index: SearchIndex,
     question: str,
     k: int = DEFAULT_PASSAGES,
     history: Messages | None = None,

@@ -13,7 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import html
 import logging
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -107,9 +109,25 @@ def _relative(span: Span, base: int, text: str, expected: str) -> Span | None:
     return Span(found, found + len(expected)) if found >= 0 else None
 
 
+def page_label(citation: Citation) -> str:
+    """``p. 3`` for a citation into a PDF, else ``""``."""
+    return f"p. {citation.page}" if citation.page is not None else ""
+
+
+def source_link(url: str | None) -> str:
+    """A link to the page an article was fetched from (http(s) only; any other is not linked)."""
+    if not url or urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+        return ""
+    return (
+        f'<a class="rag-cite-url" href="{html.escape(url, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer nofollow">{escape_text(url)}</a>'
+    )
+
+
 def citation_label(number: int, citation: Citation) -> str:
-    """``[1] Title — Source, 4 Sep 2019`` as escaped HTML."""
-    details = ", ".join(part for part in (citation.source or "", format_date(citation.published)) if part)
+    """``[1] Title — Source, 4 Sep 2019, p. 3`` as escaped HTML."""
+    parts = (citation.source or "", format_date(citation.published), page_label(citation))
+    details = ", ".join(part for part in parts if part)
     label = f'<span class="rag-cite-num">[{number}]</span> <span class="rag-cite-title">'
     label += escape_text(citation.title or UNTITLED) + "</span>"
     if details:
@@ -133,12 +151,14 @@ def format_citation(number: int, citation: Citation, answer_text: str = "") -> s
         answer = None
     where = f"characters {citation.span.start}–{citation.span.end}" if len(citation.span) else ""
     file_name = PurePath(citation.path).name if citation.path else ""
-    meta = " · ".join(part for part in (f"doc {citation.doc_id}", where, file_name) if part)
+    parts = (f"doc {citation.doc_id}", where, page_label(citation), file_name)
+    meta = escape_text(" · ".join(part for part in parts if part))
+    link = source_link(citation.url)
     return (
         f'<details class="rag-cite"><summary>{citation_label(number, citation)}</summary>'
         f'<div class="rag-passage">{highlight(passage, sentence, answer)}</div>'
         f"{format_dates(citation.dates)}"
-        f'<div class="rag-cite-where">{escape_text(meta)}</div></details>'
+        f'<div class="rag-cite-where">{meta}{" · " + link if link else ""}</div></details>'
     )
 
 

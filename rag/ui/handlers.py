@@ -11,7 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from rag.index import Index
+from rag.index import SearchIndex
+from rag.ingest.fetch import Fetcher
 from rag.ui import library
 from rag.ui.chat import (
     DEFAULT_PASSAGES,
@@ -33,9 +34,10 @@ logger = logging.getLogger(__name__)
 class ChatHandlers:
     """The handlers of one app: ``index`` answers and changes, uploads are kept in ``uploads``."""
 
-    def __init__(self, index: Index, uploads: Path) -> None:
+    def __init__(self, index: SearchIndex, uploads: Path, fetcher: Fetcher | None = None) -> None:
         self.index = index
         self.uploads = uploads
+        self.fetcher = fetcher or Fetcher()
 
     def panel(self, show_teasers: bool) -> tuple[Any, Any, str, Any]:
         articles = self.index.articles()
@@ -117,6 +119,35 @@ class ChatHandlers:
             logger.exception("upload failed")
             status = format_error(f"Upload failed ({type(error).__name__}: {error}); the index is unchanged.")
         return (None, status, *self.panel(show_teasers))
+
+    def add_url(self, url: str, show_teasers: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
+        """Fetch and index the page at ``url``; the box keeps the address when it failed."""
+        url = (url or "").strip()
+        progress(0, desc=f"Fetching {url}" if url else "")
+        try:
+            outcome = library.add_url(self.index, url, self.fetcher)
+            status = library.summary_html(library.UploadSummary([outcome]))
+        except Exception as error:
+            logger.exception("adding %s failed", url)
+            outcome = None
+            status = format_error(
+                f"Adding {url} failed ({type(error).__name__}: {error}); the index is unchanged."
+            )
+        kept = "" if outcome is not None and outcome.ok else url
+        return (kept, status, *self.panel(show_teasers))
+
+    def refresh(self, shown: int, show_teasers: bool, picked: list[str] | None):
+        """The panel again when the index changed since ``shown`` (a watched feed added stories),
+        keeping the articles picked for deletion; nothing otherwise."""
+        version = self.index.version
+        if version == shown:
+            return (shown, gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        table, _, count, sources = self.panel(show_teasers)
+        articles = self.index.articles()
+        present = {article.doc_id for article in articles}
+        keep = [doc_id for doc_id in picked or [] if doc_id in present]
+        choices = library.article_choices(articles, show_teasers)
+        return (version, table, gr.update(choices=choices, value=keep), count, sources)
 
     def delete(self, doc_ids: list[str] | None, show_teasers: bool):
         if not doc_ids:

@@ -1,6 +1,6 @@
-"""The article library behind the side panel: list, upload and delete articles.
+"""The article library behind the side panel: list, upload, add by URL and delete articles.
 
-No gradio here: these functions take an :class:`~rag.index.Index` and plain paths, so the
+No gradio here: these functions take an index (:class:`~rag.index.SearchIndex`) and plain paths, so the
 upload rules (sanitized names, one file at a time, a bad file changes nothing) are tested
 without a web server.
 """
@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from rag.index import AddReport, Index
-from rag.ingest.loaders import SUPPORTED_SUFFIXES
+from rag.index import AddReport, SearchIndex
+from rag.ingest.fetch import Fetcher
+from rag.ingest.loaders import SUPPORTED_SUFFIXES, IngestError
+from rag.ingest.web import fetch_articles
 from rag.types import Article
 from rag.ui.text import escape_text, format_date
 
@@ -110,7 +112,7 @@ def _shown(message: str, stored: Path, name: str) -> str:
     return message.replace(str(stored), name)
 
 
-def add_one(index: Index, source: Path, name: str, folder: Path) -> UploadOutcome:
+def add_one(index: SearchIndex, source: Path, name: str, folder: Path) -> UploadOutcome:
     """Store and index one uploaded file; a file that yields no article leaves no trace."""
     try:
         stored = store_upload(source, name, folder)
@@ -134,6 +136,31 @@ def add_one(index: Index, source: Path, name: str, folder: Path) -> UploadOutcom
     )
 
 
+def add_url(index: SearchIndex, url: str, fetcher: Fetcher | None = None) -> UploadOutcome:
+    """Fetch the page or PDF at ``url`` and index it; a failure is one line naming the address.
+
+    An address already indexed is not fetched again. Nothing indexed changes on failure.
+    """
+    url = (url or "").strip()
+    if not url:
+        return UploadOutcome(name="", problems=("Type or paste a web address (http:// or https://) first.",))
+    existing = tuple(article for article in index.articles() if article.url == url)
+    if existing:
+        return UploadOutcome(name=url, duplicates=existing)
+    try:
+        articles = fetch_articles(url, fetcher)
+    except IngestError as error:
+        return UploadOutcome(name=url, problems=(str(error),))
+    try:
+        report = index.add(articles)
+    except Exception as error:  # the index said no (locked, disk full...): report, do not crash
+        logger.exception("indexing %s failed", url)
+        return UploadOutcome(
+            name=url, problems=(f"{url}: could not be indexed ({type(error).__name__}: {error})",)
+        )
+    return UploadOutcome(name=url, added=tuple(report.added), duplicates=tuple(report.duplicates))
+
+
 def _discard(stored: Path) -> None:
     """Delete a stored upload and its hash folder once empty."""
     stored.unlink(missing_ok=True)
@@ -144,7 +171,7 @@ def _discard(stored: Path) -> None:
 
 
 def add_uploads(
-    index: Index, files: Sequence[tuple[Path, str]], folder: Path, progress: Progress | None = None
+    index: SearchIndex, files: Sequence[tuple[Path, str]], folder: Path, progress: Progress | None = None
 ) -> UploadSummary:
     """Index uploaded ``(path, original name)`` pairs one by one; each file succeeds or fails alone."""
     summary = UploadSummary()
@@ -157,7 +184,7 @@ def add_uploads(
     return summary
 
 
-def remove_articles(index: Index, doc_ids: Sequence[str], folder: Path) -> list[Article]:
+def remove_articles(index: SearchIndex, doc_ids: Sequence[str], folder: Path) -> list[Article]:
     """Remove articles; an uploaded file goes too once none of its articles is left."""
     wanted = set(doc_ids)
     articles = [article for article in index.articles() if article.doc_id in wanted]

@@ -41,7 +41,13 @@ emulator:
 		|| echo "could not install qemu-user; the AVX2 emulation test will be skipped"; \
 	fi
 
-test: index browser emulator
+# The optional backends the tests cover too: Milvus (Lite and its server) and a Dask cluster.
+EXTRAS := $(VENV)/.installed-extras
+$(EXTRAS): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,speed,milvus,cluster]'
+	touch $(EXTRAS)
+
+test: index browser emulator $(EXTRAS)
 	$(BIN)/python -m pytest -q
 
 bench: index

@@ -174,7 +174,7 @@ def test_evaluation_methods_compare_single_signals_with_the_default():
 
 def test_eval_retrieval_command_prints_json_and_reuses_its_index(squad_file, tmp_path, monkeypatch, capsys):
     fake = HashingEmbedder(model_name=MODEL_NAME, dimension=MODEL_DIMENSION)
-    monkeypatch.setattr("rag.index.core.get_embedder", lambda: fake)
+    monkeypatch.setattr("rag.index.base.get_embedder", lambda: fake)
     arguments = ["eval", "retrieval", str(squad_file), "--json", "--index-dir", str(tmp_path / "eval-index")]
     assert main(arguments) == 0
     report = json.loads(capsys.readouterr().out)

@@ -1,20 +1,43 @@
-"""``rag index PATH... [--index DIR]``, ``rag index --remove ID``, ``rag search``."""
+"""``rag index PATH|URL... [--index DIR]``, ``rag index --feed URL [--every 30m]``,
+``rag index --remove ID``, ``rag search``.
+
+Web addresses (pages, PDFs, feeds) are the only network use, and only when given here.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 
+from rag.cli.index_options import add_backend_arguments, backend_options
+
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser("index", help="build or update an index")
-    parser.add_argument("paths", nargs="*", help="files or folders to index")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        help="files or folders to index, or http(s) addresses of pages or PDFs to fetch and add",
+    )
     parser.add_argument("--index", help="index folder (default: indexes/default)")
     parser.add_argument("--remove", nargs="+", metavar="DOC_ID", help="remove articles by id")
     parser.add_argument("--add", action="store_true", help="add to the existing index instead of rebuilding")
     parser.add_argument("--rebuild", action="store_true", help="rebuild from the sources the index knows")
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
     parser.add_argument("--dry-run", action="store_true", help="list what would be indexed, write nothing")
+    parser.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="add the new stories of this RSS/Atom feed (repeatable)",
+    )
+    parser.add_argument(
+        "--every",
+        metavar="DURATION",
+        help="with --feed: keep polling, e.g. every 30m, 2h (stop with Ctrl-C)",
+    )
+    add_backend_arguments(parser)
     parser.set_defaults(run=run_index)
 
     search = subparsers.add_parser("search", help="show the passages retrieved for a question")
@@ -34,9 +57,27 @@ def _index_dir(args):  # type: ignore[no-untyped-def]
 
 
 def run_index(args) -> int:  # type: ignore[no-untyped-def]
-    from rag.index import IndexError_, IndexNotFoundError, build_index, load_index
+    from rag.index import IndexError_, build_index, load_index
+    from rag.ingest import is_web_address
 
     index_dir = _index_dir(args)
+    if args.every and not args.feed:
+        print("rag index: --every needs --feed URL", file=sys.stderr)
+        return 2
+    if args.feed:
+        if args.paths or args.remove or args.rebuild or args.if_stale or args.dry_run:
+            print("rag index: give either --feed URL or PATH... / --remove / --rebuild", file=sys.stderr)
+            return 2
+        return _run_feeds(index_dir, args.feed, args.every)
+    urls = [path for path in args.paths if is_web_address(path)]
+    if urls:
+        args.paths = [path for path in args.paths if not is_web_address(path)]
+        if not args.dry_run:
+            return _add_urls(index_dir, urls, args.paths)
+        for url in urls:
+            print(f"would fetch {url}")
+        if not args.paths:
+            return 0
     if args.dry_run:
         from rag.cli.ingest_cmd import run as show
 
@@ -56,19 +97,21 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
         from rag.index.rebuild import known_sources, recover_articles
 
         try:
-            paths = known_sources(index_dir)
+            # Fetched pages have no file to read again: their stored texts come back as they are.
+            fetched = [article for article in recover_articles(index_dir) if article.url and not article.path]
+            paths = [*known_sources(index_dir), *fetched]
         except IndexError_:  # no readable manifest: fall back to the stored article texts
             paths = recover_articles(index_dir)
     if not paths:
         print("rag index: give PATH... to index (or --rebuild / --remove)", file=sys.stderr)
         return 2
     if args.if_stale:
-        return _update_if_stale(index_dir, paths)
+        from rag.cli.index_update import update_if_stale
+
+        return update_if_stale(index_dir, paths, **backend_options(args))
+    options = backend_options(args)
     if args.add:
-        try:
-            index = load_index(index_dir)
-        except IndexNotFoundError:  # a damaged index is reported, never replaced by an empty one
-            index = build_index([], index_dir)
+        index = _open_for_adding(index_dir, **options)
         report = index.add(paths, progress=True)
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -77,13 +120,83 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
             f"embedded {report.embedded} sentence(s); index at {index_dir}"
         )
         return 0
-    index = build_index(paths, index_dir, progress=True)
+    try:
+        index = build_index(paths, index_dir, progress=True, **options)
+    finally:
+        if options["embedder"] is not None:
+            options["embedder"].close()
     for warning in index.build_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
         f"indexed {len(index.articles())} article(s), {len(index)} chunk(s) "
         f"(embedded {index.last_embedded} sentences) at {index_dir}"
     )
+    return 0
+
+
+def _open_for_adding(index_dir, milvus=None, embedder=None):  # type: ignore[no-untyped-def]
+    """The index to add to; an empty one (on ``milvus`` when given) when there is none (a
+    damaged one is an error)."""
+    from rag.index import IndexNotFoundError, build_index, load_index
+
+    try:
+        return load_index(index_dir, embedder=embedder)
+    except IndexNotFoundError:  # a damaged index is reported, never replaced by an empty one
+        return build_index([], index_dir, milvus=milvus, embedder=embedder)
+
+
+def _add_urls(index_dir, urls: list[str], paths: list[str]) -> int:  # type: ignore[no-untyped-def]
+    """Fetch ``urls`` and add them, with any files in ``paths``, in one snapshot.
+
+    Each address that fails is one ``error:`` line; nothing indexed changes because of it.
+    Exit status 1 when any address failed.
+    """
+    from rag.index.from_web import indexed_urls
+    from rag.ingest.web import fetch_pages
+
+    index = _open_for_adding(index_dir)
+    pages = fetch_pages(urls, indexed_urls(index))
+    for problem in pages.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    for url in pages.known:
+        print(f"{url}: already indexed")
+    if pages.articles or paths:
+        report = index.add([*paths, *pages.articles], progress=True)
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        added, duplicates, embedded = len(report.added), len(report.duplicates), report.embedded
+    else:
+        added, duplicates, embedded = 0, 0, 0
+    print(
+        f"added {added} article(s), {duplicates + len(pages.known)} already indexed; "
+        f"embedded {embedded} sentence(s); index at {index_dir}"
+    )
+    return 1 if pages.problems else 0
+
+
+def _run_feeds(index_dir, feeds: list[str], every: str | None) -> int:  # type: ignore[no-untyped-def]
+    """Poll ``feeds`` once (exit 1 when one could not be read), or every ``every`` until Ctrl-C."""
+    from datetime import datetime
+
+    from rag.index.from_web import DEFAULT_POLL_SECONDS, FeedWatcher, WebReport, parse_interval
+
+    seconds = parse_interval(every) if every else None
+    index = _open_for_adding(index_dir)
+
+    def show(report: WebReport) -> None:
+        stamp = f"[{datetime.now():%Y-%m-%d %H:%M:%S}] " if seconds else ""
+        for problem in report.problems:
+            print(f"{stamp}{'error' if report.failed else 'warning'}: {problem}", file=sys.stderr)
+        if not report.failed:
+            titles = "".join(f"\n  + {article.title}" for article in report.added)
+            print(f"{stamp}{report.summary()}; index at {index_dir}{titles}", flush=True)
+
+    watcher = FeedWatcher(index, feeds, seconds or DEFAULT_POLL_SECONDS, on_report=show)
+    if seconds is None:
+        reports = watcher.poll_once()
+        return 1 if any(report.failed for report in reports) else 0
+    print(f"polling {len(feeds)} feed(s) every {every}; stop with Ctrl-C", file=sys.stderr)
+    watcher.run()
     return 0
 
 
@@ -101,78 +214,3 @@ def run_search(args) -> int:  # type: ignore[no-untyped-def]
         )
         print(f"   {hit.text[:300]}")
     return 0
-
-
-def _update_if_stale(index_dir, paths: list[str]) -> int:  # type: ignore[no-untyped-def]
-    """Bring ``paths`` up to date in the index without losing anything else it holds.
-
-    Missing index: build it. Unreadable index (corrupt, other model or format): rebuild
-    from every source it recorded plus ``paths``. Otherwise add new or changed articles
-    and drop old versions of articles that came from ``paths``.
-    """
-    from pathlib import Path
-
-    from rag.index import IndexError_, IndexNotFoundError, build_index, load_index
-    from rag.index.rebuild import known_sources, recover_articles
-    from rag.ingest import load_articles
-    from rag.types import Article
-
-    try:
-        index = load_index(index_dir)
-    except IndexNotFoundError:
-        if not recover_articles(index_dir):
-            index = build_index(paths, index_dir, progress=True)
-            print(f"built index at {index_dir}: {len(index.articles())} article(s), {len(index)} chunk(s)")
-            return 0
-        error = None
-    except IndexError_ as error_:
-        error = error_
-    else:
-        error = None
-    if error is not None or not index_dir.joinpath("CURRENT").is_file():
-        print(f"rebuilding the index: {error or 'no live snapshot'}", file=sys.stderr)
-        # Articles saved in the damaged index come back first (uploads included),
-        # then whatever its recorded sources and the given paths hold now.
-        sources: list[str | Path | Article]
-        try:
-            sources = [*recover_articles(index_dir), *known_sources(index_dir)]
-        except IndexError_:
-            sources = list(recover_articles(index_dir))
-        sources += list(paths)
-        index = build_index(sources, index_dir, progress=True)
-        print(f"rebuilt index at {index_dir}: {len(index.articles())} article(s), {len(index)} chunk(s)")
-        return 0
-    wanted = load_articles(paths).articles
-    indexed = {article.doc_id for article in index.articles()}
-    wanted_ids = {article.doc_id for article in wanted}
-    reread_files = {_file_of(article.path) for article in wanted}
-    roots = [str(Path(path).resolve()) for path in paths]
-
-    def outdated_version(article) -> bool:  # type: ignore[no-untyped-def]
-        # An older version of a file we just re-read, or an article whose file under
-        # the given paths was deleted; uploads and other sources are left alone.
-        if article.doc_id in wanted_ids or not article.path:
-            return False
-        file = _file_of(article.path)
-        deleted_here = not Path(file).exists() and any(file.startswith(root) for root in roots)
-        return file in reread_files or deleted_here
-
-    outdated = [article.doc_id for article in index.articles() if outdated_version(article)]
-    new = [article for article in wanted if article.doc_id not in indexed]
-    if not new and not outdated:
-        print(f"index at {index_dir} is up to date ({len(indexed)} articles)")
-        return 0
-    if outdated:
-        index.remove(outdated)
-    if new:
-        index.add(new)
-    print(f"updated index at {index_dir}: +{len(new)} article(s), -{len(outdated)} outdated")
-    return 0
-
-
-def _file_of(path: str | None) -> str:
-    """The file an article came from (JSONL paths carry a ``:line`` suffix)."""
-    from pathlib import Path
-
-    file = (path or "").rsplit(":", 1)[0] if (path or "").rsplit(":", 1)[-1].isdigit() else (path or "")
-    return str(Path(file).resolve())

@@ -26,7 +26,7 @@ from rag.eval.squad import (
     load_squad,
     sample_questions,
 )
-from rag.index import FusionSettings, Index, build_index
+from rag.index import FusionSettings, Index, SearchIndex, build_index
 from rag.types import Hit
 
 RECALL_DEPTHS = (1, 5, 20)
@@ -98,7 +98,7 @@ def evaluation_methods(fused: FusionSettings | None = None) -> dict[str, FusionS
 
 
 def evaluate_retrieval(
-    index: Index,
+    index: SearchIndex,
     questions: Sequence[SquadQuestion],
     methods: dict[str, FusionSettings] | None = None,
     on_question: Callable[[int], None] | None = None,
@@ -132,7 +132,36 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         "retrieval", help="passage recall@1/5/20 and MRR of bm25, dense and fused search on a SQuAD file"
     )
     add_squad_arguments(parser)
+    parser.add_argument(
+        "--backend",
+        choices=("local", "milvus"),
+        default="local",
+        help="where the index lives (milvus: the same vectors as the local index, in Milvus)",
+    )
+    parser.add_argument(
+        "--milvus-uri",
+        help="with --backend milvus: a Milvus Lite file or http://host:19530 (default: a Lite file in the cache)",
+    )
     parser.set_defaults(run=run)
+
+
+def milvus_copy(index: Index, uri: str, prefix: str = "eval") -> SearchIndex:
+    """The articles of the local ``index`` in Milvus at ``uri``, with the very same vectors (so
+    the two backends are compared on ranking alone); collections under ``prefix`` start afresh."""
+    from rag.index.milvus import MilvusIndex, MilvusSettings
+    from rag.index.milvus.schema import connect
+
+    settings = MilvusSettings(uri, prefix=prefix)
+    client = connect(settings.resolved())
+    for name in ("articles", "chunks", "sentences"):
+        client.drop_collection(settings.collection(name))
+    client.close()
+    copy = MilvusIndex(
+        settings, embedder=index.embedder, chunk_settings=index.chunk_settings, fusion=index.fusion
+    )
+    copy.extend(index.articles(), cache=index.known_sentence_vectors())
+    copy.save()
+    return copy
 
 
 def run(args) -> int:  # type: ignore[no-untyped-def]
@@ -142,7 +171,10 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     questions = sample_questions(data.questions, args.limit, args.seed)
     index_dir = args.index_dir or default_cache_dir(args.file)
     started = time.perf_counter()
-    index = build_index(list(data.articles), index_dir, progress=not args.json)
+    index: SearchIndex = build_index(list(data.articles), index_dir, progress=not args.json)
+    if args.backend == "milvus":
+        assert isinstance(index, Index)
+        index = milvus_copy(index, args.milvus_uri or str(index_dir.with_name(index_dir.name + "-milvus.db")))
     built_seconds = time.perf_counter() - started
     print(
         f"index at {index_dir}: {len(data.articles)} passages, {len(index)} chunks, "
@@ -162,6 +194,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "seed": args.seed if args.limit else None,
             "passages": len(data.articles),
             "chunks": len(index),
+            "backend": index.backend,
             "fusion": methods["fused"].to_dict(),
             "results": [result.to_dict() for result in results],
         }

@@ -11,12 +11,13 @@ answerer ranks sentences with the same vectors, so answering embeds only the que
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from rag.chunk import ChunkSettings, chunk_article
+from rag.index.base import Encode
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE, DenseIndex
 from rag.index.filters import Filter, MaskCache
 from rag.index.fusion import FusionSettings, Signal, fuse
@@ -26,9 +27,6 @@ from rag.index.sparse import SENTENCE_FOLDER, SparseIndex, SparseSettings
 from rag.index.texts import content_hash, passage_text, sentence_text
 from rag.index.vectors import SENTENCE_VECTOR_DTYPE, best_per_chunk, chunk_means, embed_new
 from rag.types import Article, Chunk, Hit
-
-#: Embeds the sentence texts it is given, in order (the index's embedder, with a progress bar).
-Encode = Callable[[list[str]], np.ndarray]
 
 
 class IndexContents:

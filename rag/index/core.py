@@ -8,18 +8,17 @@ and saves a new one atomically (``rag.index.store``) before it returns.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag.chunk import ChunkSettings
-from rag.embed import MODEL_DIMENSION, MODEL_NAME, Embedder, get_embedder
+from rag.embed import MODEL_DIMENSION, Embedder
 from rag.index import store
+from rag.index.base import SearchIndex
 from rag.index.contents import IndexContents
 from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE
 from rag.index.filters import Filter
@@ -28,34 +27,23 @@ from rag.index.snapshot import SnapshotFiles, read_files, write_files
 from rag.index.sparse import SparseSettings
 from rag.index.store import IndexCorruptError, IndexError_
 from rag.index.texts import content_hash
-from rag.ingest import Source, load_articles
-from rag.ingest.clean import scrub
-from rag.types import Article, Hit
+from rag.types import Article, Chunk, Hit
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_K = 5
-MAX_K = 100
 LOAD_ATTEMPTS = 3  # a writer may swap and delete the snapshot while it is being read
 KEPT_ON_RELOAD = ("_lock", "_embedder", "last_embedded", "version")  # this object's, not the snapshot's
 
 
-@dataclass
-class AddReport:
-    """What an ``add`` did: new articles, duplicates skipped, warnings, sentences embedded."""
-
-    added: list[Article] = field(default_factory=list)
-    duplicates: list[Article] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    embedded: int = 0
-
-
-class Index(IndexContents):
-    """Hybrid FAISS + BM25 index over article chunks.
+class Index(IndexContents, SearchIndex):
+    """The ``local`` backend: a hybrid FAISS + BM25 index over article chunks, held in memory
+    and saved as snapshot files in its folder.
 
     Use :func:`rag.build_index` / :func:`rag.load_index` to get one. When the index has a
     folder, ``add`` and ``remove`` save a new snapshot atomically before returning.
     """
+
+    backend = "local"
 
     def __init__(
         self,
@@ -67,24 +55,9 @@ class Index(IndexContents):
         sparse: SparseSettings | None = None,
     ) -> None:
         dimension = embedder.dimension if embedder else MODEL_DIMENSION
-        super().__init__(dimension, chunk_settings, approximate_above, sparse)
-        self.index_dir = Path(index_dir) if index_dir is not None else None
-        self.fusion = fusion or FusionSettings()
-        self._embedder = embedder
-        self.model_name = embedder.model_name if embedder else MODEL_NAME
-        self.sources: list[str] = []
-        #: Sentences embedded by the last ``add`` or build (0: every vector was reused).
-        self.last_embedded = 0
-        #: Warnings of the ingest that built this index (``build_index``), for the CLI to show.
-        self.build_warnings: list[str] = []
-        self._lock = threading.RLock()
+        IndexContents.__init__(self, dimension, chunk_settings, approximate_above, sparse)
+        SearchIndex.__init__(self, index_dir, fusion, embedder)
         self.snapshot: str | None = None  # the snapshot folder this object reflects
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = get_embedder()
-        return self._embedder
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -93,91 +66,25 @@ class Index(IndexContents):
         with self._lock:
             return super().articles()
 
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """Hold off writers in other threads across several reads (a search, then its lookups)."""
-        with self._lock:
-            yield
+    def has_article(self, doc_id: str) -> bool:
+        return doc_id in self._articles
 
-    def search(
-        self,
-        question: str,
-        k: int = DEFAULT_K,
-        fusion: FusionSettings | None = None,
-        filters: Filter | None = None,
+    def chunk(self, chunk_id: str) -> Chunk:
+        try:
+            return self.chunks[self._row_of_chunk[chunk_id]]
+        except KeyError:
+            raise KeyError(f"no chunk {chunk_id!r} in the index") from None
+
+    def passage_frequency(self, word: str) -> int:
+        return int(np.count_nonzero(self.sparse.scores(word))) if self.chunks else 0
+
+    def _rank(
+        self, query: np.ndarray, question: str, k: int, fusion: FusionSettings, filters: Filter | None
     ) -> list[Hit]:
-        """The ``k`` best chunks for ``question``, best first, one hit per chunk; with ``filters``,
-        the ``k`` best of the chunks whose articles pass them.
-
-        Raises:
-            ValueError: ``question`` is not a non-empty string or ``k`` is out of range.
-        """
-        if not isinstance(question, str):
-            raise TypeError(f"question must be a str, got {type(question).__name__}")
-        if not question.strip():
-            raise ValueError("question is empty")
-        if not 1 <= k <= MAX_K:
-            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
-        question = scrub(question)  # lone surrogates (JSON escapes, undecodable argv) break the tokenizer
-        with self._lock:
-            if not self.chunks:
-                return []
-            allowed = None if filters is None or filters.is_empty else self.allowed_rows(filters)
-            return self.rank(
-                self.embedder.encode_query(question), question, k, fusion or self.fusion, allowed
-            )
+        allowed = None if filters is None else self.allowed_rows(filters)
+        return self.rank(query, question, k, fusion, allowed)
 
     # -- writing ---------------------------------------------------------------------------
-
-    def add(self, sources: Iterable[Source] | Source, progress: bool = False) -> AddReport:
-        """Ingest and index new articles; ones already indexed are skipped (no-op)."""
-        result = load_articles(sources)
-        report = AddReport(warnings=list(result.warnings))
-        with self.writing():
-            new = []
-            for article in result.articles:
-                if article.doc_id in self._articles:
-                    report.duplicates.append(article)
-                else:
-                    new.append(article)
-            if not new:
-                self.last_embedded = 0
-                return report
-            self.extend(new, cache={}, progress=progress)
-            report.added = new
-            report.embedded = self.last_embedded
-            self.record_sources(sources)
-            self.save()
-        return report
-
-    def remove(self, doc_ids: Sequence[str] | str) -> list[str]:
-        """Remove articles by id from both sides; returns the ids that were indexed."""
-        if isinstance(doc_ids, str):
-            doc_ids = [doc_ids]
-        with self.writing():
-            present = self.drop_articles(doc_ids)
-            if present:
-                self.save()
-            return present
-
-    def extend(self, articles: list[Article], cache: dict[str, np.ndarray], progress: bool = False) -> None:
-        """Index ``articles`` in memory, embedding with this index's embedder (``add`` checks for
-        duplicates and saves; ``build_index`` fills a new index with it). ``cache`` maps
-        sentence-text hashes to vectors known from elsewhere (a previous build)."""
-        with self._lock:
-            self.last_embedded = self.append_articles(
-                articles, cache, lambda missing: self.embedder.encode(missing, progress=progress)
-            )
-
-    def record_sources(self, sources: Iterable[Source] | Source) -> None:
-        """Remember the files and folders given (``rag index --rebuild`` reads them again)."""
-        if isinstance(sources, (str, Path, Article)):
-            sources = [sources]
-        for source in sources:
-            if isinstance(source, (str, Path)):
-                resolved = str(Path(source).resolve())
-                if resolved not in self.sources:
-                    self.sources.append(resolved)
 
     @contextmanager
     def writing(self) -> Iterator[None]:

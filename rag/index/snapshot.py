@@ -63,9 +63,11 @@ def write_files(folder: Path, files: SnapshotFiles) -> None:
     store.write_json(folder / "manifest.json", files.manifest)
 
 
-def _check(
+def check_manifest(
     manifest: dict, index_dir: Path, embedder: Embedder | None, chunk_settings: ChunkSettings | None
 ) -> None:
+    """Raise IndexMismatchError unless ``manifest`` has this format, the embedder's model and,
+    when given, ``chunk_settings`` (any backend)."""
     hint = store.rebuild_hint(index_dir)
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
@@ -107,7 +109,7 @@ def read_files(
         raise IndexCorruptError(
             f"index at {index_dir}: unreadable manifest.json ({error}); {hint}"
         ) from error
-    _check(manifest, index_dir, embedder, chunk_settings)
+    check_manifest(manifest, index_dir, embedder, chunk_settings)
     try:
         return _read_checked(folder, manifest)
     except IndexError_:

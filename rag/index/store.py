@@ -182,6 +182,19 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(_dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``path`` so a reader sees the old file or the new one, never half of one."""
+    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write_json(temporary, data)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:

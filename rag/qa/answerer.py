@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.index import Filter, Index
-from rag.index.core import DEFAULT_K, MAX_K
+from rag.index import Filter, SearchIndex
+from rag.index.base import DEFAULT_K, MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
@@ -95,7 +95,7 @@ class QA:
 
     def __init__(
         self,
-        index: Index | None = None,
+        index: SearchIndex | None = None,
         k: int = DEFAULT_K,
         min_score: float | None = None,
         reader: Reader | Literal["shipped"] | None = SHIPPED_READER,
@@ -103,7 +103,7 @@ class QA:
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
         rerank: RerankModel | None = None,
     ) -> None:
-        if index is not None and not isinstance(index, Index):
+        if index is not None and not isinstance(index, SearchIndex):
             raise TypeError(f"index must be a rag.Index (from rag.load_index), got {type(index).__name__}")
         check_k(k)
         if min_score is not None and not 0.0 <= min_score <= 1.0:

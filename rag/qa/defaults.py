@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag.config import default_index_dir, seeds_dir
-from rag.index import Index, IndexNotFoundError, build_index, load_index
+from rag.index import IndexNotFoundError, SearchIndex, build_index, load_index
 from rag.qa.reader import Reader
 from rag.qa.rerank import SPANS_PER_WINDOW
 
@@ -22,14 +22,14 @@ SHIPPED_READER: Literal["shipped"] = "shipped"
 #: Set to ``0``/``off`` to answer without the shipped reader by default (faster, shorter-lived).
 READER_ENV = "RAG_READER"
 
-_defaults: dict[Path, Index] = {}
+_defaults: dict[Path, SearchIndex] = {}
 _default_lock = threading.Lock()
 _shipped_reader: Reader | None = None
 _reader_problem: str | None = None
 _reader_lock = threading.Lock()
 
 
-def default_index(index_dir: str | Path | None = None) -> Index:
+def default_index(index_dir: str | Path | None = None) -> SearchIndex:
     """The index at ``index_dir`` (default: ``rag.config.default_index_dir()``), loaded once
     per process; built from ``seeds/`` when there is none yet."""
     path = Path(index_dir) if index_dir else default_index_dir()

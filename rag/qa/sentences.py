@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.index import Index
+from rag.index import SearchIndex
 from rag.types import Article, Chunk, Hit, Span
+
+#: Chunks remembered by :class:`ChunkLookup` before it starts afresh.
+CHUNK_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -45,29 +48,29 @@ class Candidate:
 
 
 class ChunkLookup:
-    """Chunks by id for one index, rebuilt when the index changes (``Index.version``)."""
+    """Chunks by id for one index, remembered until the index changes (``version``): a chat asks
+    about the same few chunks again and again, and a remote backend fetches each one."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: SearchIndex, size: int = CHUNK_CACHE_SIZE) -> None:
         self.index = index
+        self.size = size
         self._by_id: dict[str, Chunk] = {}
         self._version = -1
 
     def get(self, hit: Hit) -> Chunk:
+        if self._version != self.index.version or len(self._by_id) >= self.size:
+            self._by_id, self._version = {}, self.index.version
         chunk = self._by_id.get(hit.chunk_id)
-        if (
-            chunk is None
-            or self._version != self.index.version
-            or (chunk.start, chunk.end) != (hit.start, hit.end)
-        ):
-            self._by_id = {chunk.chunk_id: chunk for chunk in self.index.chunks}
-            self._version = self.index.version
-            chunk = self._by_id.get(hit.chunk_id)
-        if chunk is None:
-            raise KeyError(f"chunk {hit.chunk_id!r} of a search hit is not in the index")
+        if chunk is None or (chunk.start, chunk.end) != (hit.start, hit.end):
+            try:
+                chunk = self.index.chunk(hit.chunk_id)
+            except KeyError:
+                raise KeyError(f"chunk {hit.chunk_id!r} of a search hit is not in the index") from None
+            self._by_id[hit.chunk_id] = chunk
         return chunk
 
 
-def candidate_sentences(index: Index, hits: Sequence[Hit], chunks: ChunkLookup) -> list[Candidate]:
+def candidate_sentences(index: SearchIndex, hits: Sequence[Hit], chunks: ChunkLookup) -> list[Candidate]:
     """The sentences of ``hits`` in rank order, each sentence once (from its best hit)."""
     seen: set[tuple[str, int, int]] = set()
     candidates: list[Candidate] = []

@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
-import numpy as np
-
-from rag.index import Index
+from rag.index import SearchIndex
 
 #: Words whose weights are remembered per index (a question has a handful).
 WEIGHT_CACHE_SIZE = 50_000
@@ -19,7 +17,7 @@ class TermWeights:
     The cache is dropped whenever the index's contents change (``Index.version``).
     """
 
-    def __init__(self, index: Index, cache_size: int = WEIGHT_CACHE_SIZE) -> None:
+    def __init__(self, index: SearchIndex, cache_size: int = WEIGHT_CACHE_SIZE) -> None:
         if cache_size < 1:
             raise ValueError(f"cache_size must be >= 1, got {cache_size}")
         self.index = index
@@ -39,7 +37,7 @@ class TermWeights:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        frequency = int(np.count_nonzero(self.index.sparse.scores(key))) if size else 0
+        frequency = self.index.passage_frequency(key) if size else 0
         self._cache[key] = frequency
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

@@ -297,7 +297,7 @@ def test_rebuild_keeps_fetched_pages(index: Index, site: LocalSite, tmp_path: Pa
         def __len__(self) -> int:
             return 0
 
-    def fake_build(sources, index_dir, progress=False):  # type: ignore[no-untyped-def]
+    def fake_build(sources, index_dir, progress=False, **backend):  # type: ignore[no-untyped-def]
         given.extend(sources)
         return Built()
 

@@ -1,6 +1,6 @@
 """``make bench``: run the speed benchmarks, then refresh the "Speed" section of benchmarks/README.md.
 
-Runs ``bench_indexing.py``, ``bench_query.py`` and ``bench_coldstart.py`` one after the
+Runs ``bench_indexing.py``, ``bench_query.py``, ``bench_coldstart.py`` and ``bench_milvus.py`` one after the
 other (each writes ``benchmarks/results/<name>.json``), then rewrites the README section
 from those files. A benchmark whose SQuAD files are missing says so and is skipped; the
 table then keeps the other results.
@@ -23,8 +23,8 @@ from pathlib import Path
 from speed_common import MISSING_EXIT_CODE, ROOT
 from speed_report import refresh
 
-BENCHMARKS = ("bench_indexing.py", "bench_query.py", "bench_coldstart.py")
-QUICK_SUPPORTED = {"bench_indexing.py", "bench_query.py"}
+BENCHMARKS = ("bench_indexing.py", "bench_query.py", "bench_coldstart.py", "bench_milvus.py")
+QUICK_SUPPORTED = {"bench_indexing.py", "bench_query.py", "bench_milvus.py"}
 
 
 def main() -> int:

@@ -113,6 +113,10 @@ class SearchIndex(ABC):
     ) -> list[Hit]:
         """The ``k`` best chunks for ``question`` (embedded as ``query``) passing ``filters``."""
 
+    def is_empty(self) -> bool:
+        """Whether the index holds no chunk (a search then returns nothing without embedding)."""
+        return not len(self)
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Hold off writers in other threads across several reads (a search, then its lookups)."""
@@ -140,7 +144,7 @@ class SearchIndex(ABC):
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
         question = scrub(question)  # lone surrogates (JSON escapes, undecodable argv) break the tokenizer
         with self._lock:
-            if not len(self):
+            if self.is_empty():
                 return []
             active = None if filters is None or filters.is_empty else filters
             return self._rank(

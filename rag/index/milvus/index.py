@@ -82,6 +82,9 @@ class MilvusIndex(SearchIndex):
         rows = self.client.query(self._names["chunks"], filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"]) if rows else 0
 
+    def is_empty(self) -> bool:
+        return False  # searching empty collections is cheap; counting rows is a round trip
+
     def articles(self) -> list[Article]:
         fields = ["doc_id", "part", "added", "meta", "text"]
         found = self.client.query(

@@ -3,8 +3,8 @@ backend's ``IndexContents.rank`` does them (see ``rag.index.milvus.index``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,8 @@ from rag.types import Article, Hit
 
 #: Most rows one Milvus search or query returns.
 MAX_RESULTS = 16_384
+#: Round trips of one search sent at the same time.
+CONCURRENT_CALLS = 3
 
 
 class ChunkRanker:
@@ -26,6 +28,7 @@ class ChunkRanker:
         self.client: Any = client
         self.names = names
         self.article = article
+        self.pool = ThreadPoolExecutor(max_workers=CONCURRENT_CALLS, thread_name_prefix="rag-milvus")
 
     def expression(self, filters: Filter | None) -> str:
         if filters is None:
@@ -66,50 +69,56 @@ class ChunkRanker:
         expression = self.expression(filters)
         words = milvus_rows.analysed(question)
         chunks, sentences = self.names["chunks"], self.names["sentences"]
-        dense = self.client.search(
+        # Independent round trips go out together (Milvus serves them concurrently).
+        dense_call = self.pool.submit(
+            self.client.search,
             chunks,
             data=[query.astype(np.float32).tolist()],
             anns_field="vector",
             limit=fusion.candidates,
             filter=expression,
             search_params={"metric_type": "IP"},
-        )[0]
+        )
         bm25 = self.bm25(chunks, words, fusion.candidates, expression)
+        dense = dense_call.result()[0]
         rows = list(dict.fromkeys([int(hit["id"]) for hit in dense] + list(bm25)))
         if not rows:
             return []
         missing = [row for row in rows if row not in bm25]
-        bm25.update(self.bm25(chunks, words, len(missing), f"id in {missing}") if missing else {})
+        missing_call = self.pool.submit(self.bm25, chunks, words, len(missing), f"id in {missing}")
+        sentence_call = None
+        if fusion.sentence_bm25_weight > 0 and words:
+            sentence_call = self.pool.submit(
+                self.client.search,
+                sentences,
+                data=[words],
+                anns_field="sparse",
+                limit=MAX_RESULTS,
+                filter=f"chunk in {rows}",
+                search_params={"metric_type": "BM25"},
+                output_fields=["chunk"],
+            )
         members = self.client.query(
             sentences, filter=f"chunk in {rows}", output_fields=["chunk", "vector"], limit=MAX_RESULTS
         )
-        cosine = dict.fromkeys(rows, -math.inf)
-        for member in members:
-            value = float(np.asarray(member["vector"], dtype=np.float32) @ query)
-            cosine[int(member["chunk"])] = max(cosine[int(member["chunk"])], value)
+        if missing:
+            bm25.update(missing_call.result())
+        position = {row: number for number, row in enumerate(rows)}
+        owners = np.array([position[int(member["chunk"])] for member in members], dtype=np.int64)
+        cosine = np.full(len(rows), -np.inf, dtype=np.float32)
+        if len(members):
+            vectors = np.array([member["vector"] for member in members], dtype=np.float32)
+            np.maximum.at(cosine, owners, vectors @ query.astype(np.float32))
         signals: dict[Signal, np.ndarray] = {
-            "dense": np.array([cosine[row] for row in rows], dtype=np.float32),
+            "dense": cosine,
             "bm25": np.array([bm25.get(row, 0.0) for row in rows], dtype=np.float32),
         }
         if fusion.sentence_bm25_weight > 0:
-            best = dict.fromkeys(rows, 0.0)
-            found = (
-                self.client.search(
-                    sentences,
-                    data=[words],
-                    anns_field="sparse",
-                    limit=max(1, min(len(members), MAX_RESULTS)),
-                    filter=f"chunk in {rows}",
-                    search_params={"metric_type": "BM25"},
-                    output_fields=["chunk"],
-                )[0]
-                if words
-                else []
-            )
-            for hit in found:
-                owner = int(hit["entity"]["chunk"])
+            best = np.zeros(len(rows), dtype=np.float32)
+            for hit in sentence_call.result()[0] if sentence_call is not None else []:
+                owner = position[int(hit["entity"]["chunk"])]
                 best[owner] = max(best[owner], abs(float(hit["distance"])))
-            signals["sentence_bm25"] = np.array([best[row] for row in rows], dtype=np.float32)
+            signals["sentence_bm25"] = best
         fused = fuse(signals, fusion)
         order = np.argsort(-fused, kind="stable")
         return self.hits([rows[i] for i in order], fused[order], signals, order, k)

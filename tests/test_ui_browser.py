@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from browser import ANSWER_TIMEOUT_MS, ask, browser_page, skip_without_chromium
 from ui_server import running_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ANSWER_TIMEOUT_MS = 90_000
 QUESTION = "Who did Wang Yi meet in Pyongyang?"
 FOLLOW_UP = "What did he say about Hong Kong?"
 # An uploaded article whose text is hostile markup: it must show as text and never run.
@@ -22,12 +19,7 @@ UPLOAD = (
     'Engineers said the bridge <img src=x onerror="window.__pwned = 2"> carries two railway lines.\n'
 )
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing: install Debian's Chromium (`make browser`, or "
-        "`apt-get install chromium` as root) to run the browser test",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -38,25 +30,8 @@ def app(tmp_path_factory):
 
 @pytest.fixture
 def page(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app[0])
-        page.wait_for_selector("#rag-question textarea")
+    with browser_page(app[0]) as page:
         yield page
-        browser.close()
-
-
-def ask(page, question: str):
-    """Type ``question``, press Enter, wait for one more reply; returns the newest reply."""
-    replies = page.locator("#rag-chat .rag-msg")
-    before = replies.count()
-    page.fill("#rag-question textarea", question)
-    page.keyboard.press("Enter")
-    replies.nth(before).wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return replies.nth(before)
 
 
 def test_question_gets_an_answer_with_a_citation_that_expands(app, page, tmp_path):

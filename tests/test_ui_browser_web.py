@@ -11,15 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import ANSWER_TIMEOUT_MS, ask, browser_page, skip_without_chromium
 from pdf_fixtures import PRESS_RELEASE_TITLE, press_release_pdf
 from ui_server import running_app
 from web_server import LocalSite, Route, article_page, rss, serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ANSWER_TIMEOUT_MS = 90_000
 FEED_TIMEOUT_MS = 60_000  # a poll every 10 s, the page looks every 5 s
 DATE = "Wed, 03 Mar 2021 10:00:00 GMT"
 STORIES = {
@@ -47,8 +45,7 @@ BY_URL = (
     "The Kestrel lighthouse was relit on Sunday after a decade of darkness.",
 )
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: `make browser` installs it", allow_module_level=True)
+skip_without_chromium()
 
 
 def _feed(paths: list[str]) -> Route:
@@ -79,24 +76,8 @@ def app(site: LocalSite, tmp_path_factory) -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture
 def page(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app[0])
-        page.wait_for_selector("#rag-question textarea")
+    with browser_page(app[0]) as page:
         yield page
-        browser.close()
-
-
-def ask(page, question: str):
-    replies = page.locator("#rag-chat .rag-msg")
-    before = replies.count()
-    page.fill("#rag-question textarea", question)
-    page.keyboard.press("Enter")
-    replies.nth(before).wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return replies.nth(before)
 
 
 def test_watched_feed_stories_appear_while_serving(site: LocalSite, page, tmp_path: Path) -> None:

@@ -204,3 +204,51 @@ def test_runtime_code_never_imports_training():
                 f"{path.relative_to(package)}: {name}" for name in names if name.startswith("rag.training")
             ]
     assert offenders == []
+
+
+@pytest.mark.slow
+def test_closed_windows_come_from_the_questions_own_document(tmp_path: Path):
+    import json
+
+    from rag.cli import main
+    from rag.eval.documents import join_paragraphs
+    from rag.eval.squad import load_squad
+
+    topics = ("harbour", "railway", "museum", "orchard")
+    pages = []
+    for page, topic in enumerate(topics):
+        paragraphs = []
+        for number in range(3):
+            context = (
+                f"The {topic} story part {number} begins here. "
+                + " ".join(f"The {topic} council met on day {day} of the month." for day in range(40))
+                + f" The {topic} mayor Ana{page}{number} opened it."
+            )
+            answer = f"Ana{page}{number}"
+            paragraphs.append(
+                {
+                    "context": context,
+                    "qas": [
+                        {
+                            "id": f"{topic}-{number}",
+                            "question": f"Who opened the {topic} part {number}?",
+                            "answers": [{"text": answer, "answer_start": context.index(answer)}],
+                        }
+                    ],
+                }
+            )
+        pages.append({"title": topic.title(), "paragraphs": paragraphs})
+    train = tmp_path / "train.json"
+    train.write_text(json.dumps({"data": pages}), encoding="utf-8")
+    out = tmp_path / "windows.jsonl"
+    arguments = ["train", "windows", "--train", str(train), "--out", str(out), "--questions", "12"]
+    arguments += ["--fit-answerable", "1", "--fit-unanswerable", "1", "--cache", str(tmp_path / "cache")]
+    assert main([*arguments, "--setting", "closed"]) == 0
+    documents = join_paragraphs(load_squad(train))
+    text_of = {q.question_id: documents.article(q.doc_id).text for q in documents.questions}
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows and {row["group"] for row in rows} <= set(text_of)
+    for row in rows:  # every window is cut from the question's own document
+        assert row["context"] in text_of[row["group"]]
+        if row["answer_start"] >= 0:
+            assert row["context"][row["answer_start"] :].startswith(row["answer_text"])

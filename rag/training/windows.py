@@ -32,8 +32,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.eval.documents import join_paragraphs
 from rag.eval.scoring import normalize_answer
 from rag.eval.squad import SquadQuestion, SquadSet
+from rag.index.filters import Filter
 from rag.qa.answerer import QA
 from rag.qa.rerank import sentence_window
 from rag.training.paths import DEFAULT_CACHE_DIR, TRAIN_SUBSET, require_file
@@ -66,6 +68,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         "--fit-unanswerable", type=int, default=DEFAULT_UNANSWERABLE, help="rag train reranker --unanswerable"
     )
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR, help="folder of embedding vectors")
+    parser.add_argument(
+        "--setting",
+        choices=("open", "document", "closed"),
+        default="open",
+        help="what is indexed and searched, as in `rag eval answers --setting`: paragraphs (open), "
+        "600-800-word documents joined from consecutive paragraphs (document), or each question's "
+        "own document only (closed): article-shaped windows for news",
+    )
     return parser
 
 
@@ -75,9 +85,11 @@ def fit_question_ids(train: SquadSet, answerable: int, unanswerable: int) -> set
     return {q.question_id for q in chosen} | {q.question_id for q in away}
 
 
-def window_pairs(qa: QA, question: SquadQuestion, depth: int) -> list[dict[str, Any]]:
-    """Labelled windows of the ranker's top ``depth`` sentences for one question."""
-    ranking = qa.rank(question.question)
+def window_pairs(qa: QA, question: SquadQuestion, depth: int, closed: bool = False) -> list[dict[str, Any]]:
+    """Labelled windows of the ranker's top ``depth`` sentences for one question (``closed``:
+    searching only the question's own document)."""
+    filters = Filter(doc_ids=(question.doc_id,)) if closed else None
+    ranking = qa.rank(question.question, filters=filters)
     pairs, seen = [], set()
     references = [
         normalize_answer(answer.text) for answer in question.answers if normalize_answer(answer.text)
@@ -116,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
     train = load_squad(require_file(args.train, "the SQuAD train file"))
     excluded = fit_question_ids(train, args.fit_answerable, args.fit_unanswerable)
+    if args.setting != "open":
+        train = join_paragraphs(train)  # question ids stay; the answers move into the documents
     pool = [q for q in train.questions if q.question_id not in excluded and q.answers]
     chosen = random.Random(WINDOW_SEED).sample(pool, min(args.questions, len(pool)))
     embedder = backend_cache(args.cache)
@@ -123,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     positives = negatives = 0
     with args.out.open("w", encoding="utf-8") as out:
         for question in chosen:
-            for pair in window_pairs(qa, question, args.depth):
+            for pair in window_pairs(qa, question, args.depth, closed=args.setting == "closed"):
                 out.write(json.dumps(pair) + "\n")
                 positives += pair["answer_start"] >= 0
                 negatives += pair["answer_start"] < 0

@@ -67,11 +67,17 @@ class LocalSite:
             self.requests.append(Request(handler.path, {k.lower(): v for k, v in handler.headers.items()}))
             self._in_flight += 1
             self.most_at_once = max(self.most_at_once, self._in_flight)
+        counted = True
         try:
             route = self.routes.get(handler.path.split("?")[0])
             if route is None:
                 route = Route(b"<html><body>Not found</body></html>", status=404)
             time.sleep(route.delay_seconds)
+            # In flight until the answer starts: once the client has read it, it may send the next
+            # request before this thread gets back here, and that must not count as two at once.
+            with self._lock:
+                self._in_flight -= 1
+                counted = False
             etag = route.headers.get("ETag")
             if etag and handler.headers.get("If-None-Match") == etag:
                 handler.send_response(304)
@@ -92,8 +98,9 @@ class LocalSite:
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a time-out test)
             pass
         finally:
-            with self._lock:
-                self._in_flight -= 1
+            if counted:
+                with self._lock:
+                    self._in_flight -= 1
 
 
 @contextmanager

@@ -251,3 +251,40 @@ def test_missing_extra_names_it(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pymilvus", None)
     with pytest.raises(ImportError, match=r"pip install -e '\.\[milvus\]'"):
         build_index(ARTICLES, tmp_path / "index", embedder=HashingEmbedder(), milvus=str(tmp_path / "x.db"))
+
+
+@pytest.mark.slow
+def test_cli_builds_on_milvus_and_the_folder_remembers_it(tmp_path, capsys):
+    from rag.cli import main
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for article in ARTICLES:
+        (folder / f"{article.doc_id}.txt").write_text(
+            f"{article.title}\n\n{article.text}\n", encoding="utf-8"
+        )
+    index_dir = tmp_path / "index"
+    arguments = ["index", str(folder), "--index", str(index_dir), "--backend", "milvus"]
+    assert main([*arguments, "--milvus-uri", str(tmp_path / "news.db")]) == 0
+    assert "indexed 3 article(s)" in capsys.readouterr().out
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert manifest["backend"] == "milvus" and manifest["milvus"]["uri"] == str(tmp_path / "news.db")
+    assert main(["ask", "Who won the regional chess final?", "--index", str(index_dir), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert answer["found"] and "Maya Chen" in answer["text"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--backend", "milvus"], "--backend milvus needs --milvus-uri"),
+        (["--backend", "local", "--milvus-uri", "x.db"], "--milvus-uri goes with --backend milvus"),
+        (["--workers", "0"], "--workers must be >= 1, got 0"),
+    ],
+)
+def test_cli_backend_options_are_checked(tmp_path, arguments, message):
+    from rag.cli import main
+
+    with pytest.raises(SystemExit, match=message):
+        main(["index", str(tmp_path), "--index", str(tmp_path / "index"), *arguments])
+    assert not (tmp_path / "index").exists()

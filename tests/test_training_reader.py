@@ -206,13 +206,10 @@ def test_runtime_code_never_imports_training():
     assert offenders == []
 
 
-@pytest.mark.slow
-def test_closed_windows_come_from_the_questions_own_document(tmp_path: Path):
+def council_train_file(tmp_path: Path) -> Path:
+    """A SQuAD train file of four pages of three long paragraphs each; each paragraph's question
+    asks who opened it, and only that paragraph names its opener."""
     import json
-
-    from rag.cli import main
-    from rag.eval.documents import join_paragraphs
-    from rag.eval.squad import load_squad
 
     topics = ("harbour", "railway", "museum", "orchard")
     pages = []
@@ -220,9 +217,9 @@ def test_closed_windows_come_from_the_questions_own_document(tmp_path: Path):
         paragraphs = []
         for number in range(3):
             context = (
-                f"The {topic} story part {number} begins here. "
+                f"The {topic} story begins here. "
                 + " ".join(f"The {topic} council met on day {day} of the month." for day in range(40))
-                + f" The {topic} mayor Ana{page}{number} opened it."
+                + f" The {topic} part {number} was opened by mayor Ana{page}{number}."
             )
             answer = f"Ana{page}{number}"
             paragraphs.append(
@@ -240,6 +237,18 @@ def test_closed_windows_come_from_the_questions_own_document(tmp_path: Path):
         pages.append({"title": topic.title(), "paragraphs": paragraphs})
     train = tmp_path / "train.json"
     train.write_text(json.dumps({"data": pages}), encoding="utf-8")
+    return train
+
+
+@pytest.mark.slow
+def test_closed_windows_come_from_the_questions_own_document(tmp_path: Path):
+    import json
+
+    from rag.cli import main
+    from rag.eval.documents import join_paragraphs
+    from rag.eval.squad import load_squad
+
+    train = council_train_file(tmp_path)
     out = tmp_path / "windows.jsonl"
     arguments = ["train", "windows", "--train", str(train), "--out", str(out), "--questions", "12"]
     arguments += ["--fit-answerable", "1", "--fit-unanswerable", "1", "--cache", str(tmp_path / "cache")]
@@ -252,3 +261,22 @@ def test_closed_windows_come_from_the_questions_own_document(tmp_path: Path):
         assert row["context"] in text_of[row["group"]]
         if row["answer_start"] >= 0:
             assert row["context"][row["answer_start"] :].startswith(row["answer_text"])
+
+
+@pytest.mark.slow
+def test_reranker_records_are_collected_over_a_mix_of_settings(tmp_path: Path):
+    from rag.training.rerank_records import read_rerank_records
+    from rag.training.reranker import collect_records
+
+    train = council_train_file(tmp_path)
+    folder = collect_records(train, tmp_path / "records", tmp_path / "cache", 9, 2, depth=4)
+    records = read_rerank_records(folder)
+    assert records.info["settings"] == ["open", "document", "closed"]
+    assert len(records.answerable) == 9 and len(records.unanswerable) == 2
+    # dealt round-robin, collected open first, then document, then closed: 3 of each
+    closed = records.answerable[6:]
+    assert all(len(record.sentences) == 4 for record in records.answerable)
+    # only the question's own document is searched, and it holds the answer in one sentence
+    assert all(sum(sentence.right for sentence in record.sentences) == 1 for record in closed)
+    with pytest.raises(ValueError, match="--settings takes some of open, document, closed"):
+        collect_records(train, tmp_path / "other", tmp_path / "cache", 3, 1, depth=2, settings=("web",))

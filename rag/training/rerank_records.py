@@ -23,6 +23,7 @@ from typing import Any
 from rag.eval.answers import split_half
 from rag.eval.scoring import exact_match, f1_score, sentence_holds
 from rag.eval.squad import SquadQuestion, SquadSet
+from rag.index.filters import Filter
 from rag.qa.answerer import QA
 from rag.qa.rerank import NO_SPAN_MARGIN, question_overlap, sentence_window, spans_within
 from rag.reader import HitReader
@@ -168,13 +169,21 @@ def fit_questions(
 
 
 def collect(
-    qa: QA, reader: HitReader, questions: Sequence[SquadQuestion], label: str, depth: int
+    qa: QA,
+    reader: HitReader,
+    questions: Sequence[SquadQuestion],
+    label: str,
+    depth: int,
+    closed: bool = False,
 ) -> list[QuestionRecord]:
-    """One record per question: its top ``depth`` sentences with ranker logit, label and reader spans."""
+    """One record per question: its top ``depth`` sentences with ranker logit, label and reader spans
+    (``closed``: each question searches only its own document, as ``rag eval answers --setting
+    closed``)."""
     records = []
     started = time.perf_counter()
     for number, question in enumerate(questions, start=1):
-        ranking = qa.rank(question.question)
+        filters = Filter(doc_ids=(question.doc_id,)) if closed else None
+        ranking = qa.rank(question.question, filters=filters)
         references = tuple(answer.text for answer in question.answers)
         positions = [int(p) for p in ranking.order[:depth]]
         windows = [sentence_window(ranking.candidates[p], n) for n, p in enumerate(positions)]

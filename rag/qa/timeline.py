@@ -2,7 +2,7 @@
 
 "When did Wang Yi visit Pyongyang?" over a 2018 story and a 2019 one has two right answers, a
 year apart; a single answer would hide one. For each dated article among the ranked sentences,
-its best sentence counts when the ranker put it within :data:`TIMELINE_LOGIT_GAP` of the best
+its best sentence by ranker logit counts when the ranker put it within :data:`TIMELINE_LOGIT_GAP` of the best
 sentence overall (the reader read it, so its span is the reader's; for a "when" question, a
 nearby sentence of the same article that holds a date may give it instead, and an article
 that gives no date is left out; for other questions the reader must keep at least
@@ -14,6 +14,8 @@ such articles published on different days, saying different things, the answer c
 from __future__ import annotations
 
 from datetime import date
+
+import numpy as np
 
 from rag.index.filters import parse_published, published_day
 from rag.qa.citations import cite
@@ -39,7 +41,9 @@ def build_timeline(ranking: Ranking, spans: Scorer) -> tuple[TimelineEntry, ...]
         return ()
     floor = float(ranking.logits[ranking.order[0]]) - TIMELINE_LOGIT_GAP
     by_article: dict[str, list[int]] = {}
-    for position in ranking.order:  # best first
+    # each article's sentences by ranker logit, the scale of the gaps below (the re-ranked order
+    # may put a sentence far below the floor first, and ``_entry`` stops at the first one too low)
+    for position in np.argsort(-ranking.logits, kind="stable"):
         article = ranking.candidates[position].article
         if published_day(article) is not None:
             by_article.setdefault(article.doc_id, []).append(int(position))

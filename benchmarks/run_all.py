@@ -5,6 +5,10 @@ other (each writes ``benchmarks/results/<name>.json``), then rewrites the README
 from those files. A benchmark whose SQuAD files are missing says so and is skipped; the
 table then keeps the other results.
 
+Not part of it: ``bench_milvus.py --scale`` (``make bench-scale``), 1,000,000 synthetic chunks on
+Milvus Lite next to the local 100k index, which takes hours; it writes
+``benchmarks/results/bench_milvus_scale.json`` and leaves the README to be edited by hand.
+
 Usage::
 
     .venv/bin/python benchmarks/run_all.py            # the full suite (under 15 minutes)

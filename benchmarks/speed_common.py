@@ -123,14 +123,24 @@ def machine() -> dict[str, object]:
     }
 
 
-def run_child(script: Path, arguments: Sequence[str], timeout: float) -> dict[str, object]:
-    """Run ``script --one ...`` in a fresh interpreter; its last stdout line is a JSON object."""
+def run_child(
+    script: Path, arguments: Sequence[str], timeout: float, show_stderr: bool = False
+) -> dict[str, object]:
+    """Run ``script --one ...`` in a fresh interpreter; its last stdout line is a JSON object.
+    ``show_stderr``: the child's stderr (its progress) goes to ours as it comes, not into the error."""
     command = [sys.executable, str(script), *arguments]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    completed = subprocess.run(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=None if show_stderr else subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
     if completed.returncode != 0:
         raise RuntimeError(
-            f"{' '.join(command)} failed ({completed.returncode}):\n{completed.stderr[-3000:]}"
+            f"{' '.join(command)} failed ({completed.returncode}):\n{(completed.stderr or '')[-3000:]}"
         )
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     result["child_seconds"] = round(time.perf_counter() - started, 1)

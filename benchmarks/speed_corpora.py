@@ -120,13 +120,14 @@ def known_sentences(spans_by_text: dict[str, list[Span]]):  # type: ignore[no-un
         rag.chunk.split_sentences = original
 
 
-def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untyped-def]
-    """Build the ``size``-passage synthetic index from the ~3k one (see the module docstring)."""
+def synthetic_bases(  # type: ignore[no-untyped-def]
+    real, widest_marker: str = "(variant 99)"
+) -> list[tuple[Article, list[Span], np.ndarray]]:
+    """The one-chunk paragraphs of the ~3k index ``real`` that stay one chunk when each sentence
+    is marked ``widest_marker``: (article, sentence spans, real sentence vectors) each."""
     from rag.chunk import count_wordpieces
-    from rag.index import build_index, load_index
 
-    real = load_index(REAL_INDEX)
-    rows_of = {}
+    rows_of: dict[str, list[int]] = {}
     for row, chunk in enumerate(real.chunks):
         rows_of.setdefault(chunk.doc_id, []).append(row)
     bases = []
@@ -137,36 +138,77 @@ def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untype
             and real.chunks[rows[0]].text == article.text
             and len(real.chunks[rows[0]].sentences) > 0
         ):
-            spans = real.chunks[rows[0]].sentences
-            marked = sum(count_wordpieces(f"{article.text[s.start : s.end]} (variant 99)") for s in spans)
+            spans = list(real.chunks[rows[0]].sentences)
+            marked = sum(count_wordpieces(f"{article.text[s.start : s.end]} {widest_marker}") for s in spans)
             if marked <= real.chunk_settings.max_tokens - 2:  # every variant stays one chunk
                 first = int(real.sentence_offsets[rows[0]])
                 vectors = np.asarray(real.sentence_vectors[first : first + len(spans)], dtype=np.float32)
                 bases.append((article, spans, vectors))
+    return bases
+
+
+def synthetic_passage(
+    base: tuple[Article, list[Span], np.ndarray], variant: int, rng: np.random.Generator
+) -> tuple[Article, list[Span], np.ndarray]:
+    """Variant ``variant`` of one base paragraph: (article, sentence spans, sentence vectors).
+    Variant 0 is the paragraph itself; the others are rotated, marked and noised (module docstring)."""
+    article, spans, sentence_vectors = base
+    if variant == 0:
+        return article, list(spans), sentence_vectors
+    text, new_spans = _variant_text(article, spans, variant)
+    title = f"{article.title} (variant {variant})"
+    digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
+    synthetic = Article(doc_id=f"synthetic-{digest}", title=title, text=text, source="synthetic")
+    turn = variant % len(spans)
+    rotated = np.concatenate([sentence_vectors[turn:], sentence_vectors[:turn]])
+    noisy = rotated + rng.normal(0.0, NOISE_PER_DIMENSION, rotated.shape).astype(np.float32)
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    return synthetic, new_spans, noisy
+
+
+def build_synthetic_index(size: int = SYNTHETIC_SIZE):  # type: ignore[no-untyped-def]
+    """Build the ``size``-passage synthetic index from the ~3k one (see the module docstring)."""
+    from rag.index import build_index, load_index
+
+    real = load_index(REAL_INDEX)
+    bases = synthetic_bases(real)
     rng = np.random.default_rng(NOISE_SEED)
     articles: list[Article] = []
     vectors: dict[str, np.ndarray] = {}
     spans_by_text: dict[str, list[Span]] = {}
     for number in range(size):
-        article, spans, sentence_vectors = bases[number % len(bases)]
-        variant = number // len(bases)
-        if variant == 0:
-            synthetic, text, new_spans = article, article.text, list(spans)
-            vectors.update(
-                (article.text[s.start : s.end], v) for s, v in zip(spans, sentence_vectors, strict=True)
-            )
-        else:
-            text, new_spans = _variant_text(article, spans, variant)
-            title = f"{article.title} (variant {variant})"
-            digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
-            synthetic = Article(doc_id=f"synthetic-{digest}", title=title, text=text, source="synthetic")
-            turn = variant % len(spans)
-            rotated = np.concatenate([sentence_vectors[turn:], sentence_vectors[:turn]])
-            noisy = rotated + rng.normal(0.0, NOISE_PER_DIMENSION, rotated.shape).astype(np.float32)
-            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-            vectors.update((text[s.start : s.end], v) for s, v in zip(new_spans, noisy, strict=True))
-        spans_by_text[text] = new_spans
+        synthetic, new_spans, noisy = synthetic_passage(bases[number % len(bases)], number // len(bases), rng)
+        vectors.update((synthetic.text[s.start : s.end], v) for s, v in zip(new_spans, noisy, strict=True))
+        spans_by_text[synthetic.text] = new_spans
         articles.append(synthetic)
     embedder = LookupEmbedder(vectors, real.model_name, real.dimension)
     with known_sentences(spans_by_text):
         return build_index(articles, synthetic_index_dir(size), embedder=embedder)
+
+
+def synthetic_chunk_batches(bases: Sequence[tuple[Article, list[Span], np.ndarray]], size: int, batch: int):  # type: ignore[no-untyped-def]
+    """``size`` synthetic passages made from ``bases`` (the recipe above; each is one chunk of one
+    article), streamed ``batch`` articles at a time as ``(chunked, sentence_vectors)``: ``chunked``
+    pairs each article with its one chunk, ``sentence_vectors`` are their sentences' vectors in
+    order, float16-rounded as an index keeps them (what ``MilvusIndex.write_rows`` takes). Nothing
+    is embedded and no batch outlives its write, so 10^6 passages fit in memory."""
+    from rag.types import Chunk
+
+    rng = np.random.default_rng(NOISE_SEED)
+    for first in range(0, size, batch):
+        chunked, vectors = [], []
+        for number in range(first, min(size, first + batch)):
+            article, spans, sentence_vectors = synthetic_passage(
+                bases[number % len(bases)], number // len(bases), rng
+            )
+            chunk = Chunk(
+                chunk_id=f"{article.doc_id}-0000",  # rag.chunk's id of an article's first chunk
+                doc_id=article.doc_id,
+                text=article.text,
+                start=0,
+                end=len(article.text),
+                sentences=tuple(spans),
+            )
+            chunked.append((article, [chunk]))
+            vectors.append(sentence_vectors)
+        yield chunked, np.concatenate(vectors).astype(np.float16).astype(np.float32)

@@ -14,10 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag
 from rag.index import Filter, build_index, load_index
+from rag.index.store import IndexMismatchError
 from rag.types import Article
 from tests.index_fakes import HashingEmbedder
 
@@ -113,6 +115,14 @@ def test_lite_filters_like_the_local_backend(lite, local_index):
         lite.search("Who won?", filters=Filter(sources=("Daily Planet",)))
 
 
+def test_lite_counts_passages_holding_a_word_like_the_local_backend(lite, local_index, monkeypatch):
+    words = ("road", "the", "chess", "repairs", "zebra", "")
+    expected = [local_index.passage_frequency(word) for word in words]
+    assert [lite.passage_frequency(word) for word in words] == expected  # BM25 hits, on Lite
+    monkeypatch.setattr("rag.index.milvus.index.MAX_RESULTS", 1)  # too many hits: TEXT_MATCH counts
+    assert [lite.passage_frequency(word) for word in words] == expected
+
+
 def test_lite_add_remove_and_reload(lite, tmp_path):
     extra = Article(
         doc_id="zoo", title="Zoo welcomes a panda", text="The zoo welcomed a panda named Bao on Friday."
@@ -162,6 +172,31 @@ def test_long_article_text_is_stored_in_parts(tmp_path):
         assert index.article("long").text == text
     finally:
         index.close()
+
+
+def test_sentence_vectors_are_packed_exactly_at_float16():
+    from rag.index.milvus.rows import pack_vectors, unpack_vectors
+
+    vectors = np.array([[0.5, -0.25, 1 / 3], [0.0, 1.0, -1.0]], dtype=np.float32)
+    packed = pack_vectors(vectors)
+    assert len(packed) == 2 and all(text.isascii() for text in packed)
+    expected = vectors.astype(np.float16).astype(np.float32)
+    assert np.array_equal(unpack_vectors(packed, 3), expected)
+    assert unpack_vectors([], 3).shape == (0, 3)
+
+
+def test_an_older_collection_layout_is_named(tmp_path):
+    from pymilvus import DataType
+
+    settings = MilvusSettings(str(tmp_path / "old.db"), prefix="old")
+    client = pymilvus.MilvusClient(settings.uri)
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=4)
+    client.create_collection(settings.collection("sentences"), schema=schema)
+    client.close()
+    with pytest.raises(IndexMismatchError, match="old_sentences has an older layout"):
+        MilvusIndex(settings, embedder=HashingEmbedder())
 
 
 def test_settings_are_checked():

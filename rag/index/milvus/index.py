@@ -15,8 +15,7 @@ time (serve it with ``milvus-lite server`` for several).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,15 @@ from rag.index.base import Encode, SearchIndex
 from rag.index.filters import Filter
 from rag.index.fusion import FusionSettings
 from rag.index.milvus import rows as milvus_rows
-from rag.index.milvus.schema import MANIFEST, MilvusSettings, connect, ensure_collections, read_manifest
+from rag.index.milvus.articles import ArticleStore
+from rag.index.milvus.schema import (
+    MANIFEST,
+    PACKED_VECTOR,
+    MilvusSettings,
+    connect,
+    ensure_collections,
+    read_manifest,
+)
 from rag.index.milvus.search import MAX_RESULTS, ChunkRanker
 from rag.index.snapshot import check_manifest
 from rag.index.sparse import SparseSettings
@@ -39,8 +46,6 @@ from rag.index.texts import content_hash
 from rag.index.vectors import SENTENCE_VECTOR_DTYPE, chunk_means, embed_new
 from rag.types import Article, Chunk, Hit
 
-#: Articles kept in memory for citations and hits (most recently used).
-ARTICLE_CACHE_SIZE = 1024
 #: Rows per upsert call.
 UPSERT_BATCH = 2000
 
@@ -72,8 +77,8 @@ class MilvusIndex(SearchIndex):
         self.client = connect(self.settings)
         ensure_collections(self.client, self.settings, self.dimension, self.sparse_settings)
         self._names = {name: self.settings.collection(name) for name in ("articles", "chunks", "sentences")}
-        self._article_cache: OrderedDict[str, Article] = OrderedDict()
-        self._ranker = ChunkRanker(self.client, self._names, self.article)
+        self._articles = ArticleStore(self.client, self._names["articles"])
+        self._ranker = ChunkRanker(self.client, self._names, self.articles_by_id)
         self._cache_version = -1
 
     # -- reading ---------------------------------------------------------------------------
@@ -86,46 +91,23 @@ class MilvusIndex(SearchIndex):
         return False  # searching empty collections is cheap; counting rows is a round trip
 
     def articles(self) -> list[Article]:
-        fields = ["doc_id", "part", "added", "meta", "text"]
-        found = self.client.query(
-            self._names["articles"], filter="part >= 0", output_fields=fields, limit=MAX_RESULTS
-        )
-        if len(found) == MAX_RESULTS:  # more than one query returns: page through them all
-            iterator = self.client.query_iterator(
-                self._names["articles"], batch_size=1000, filter="part >= 0", output_fields=fields
-            )
-            found = []
-            try:
-                while batch := iterator.next():
-                    found.extend(batch)
-            finally:
-                iterator.close()
-        return milvus_rows.articles_from_rows(found)
+        return self._articles.all()
+
+    def articles_by_id(self, doc_ids: Iterable[str]) -> dict[str, Article]:
+        """The articles of ``doc_ids`` that are there (cached until the contents change)."""
+        if self._cache_version != self.version:
+            self._articles.clear()
+            self._cache_version = self.version
+        return self._articles.get_many(doc_ids)
 
     def article(self, doc_id: str) -> Article:
-        if self._cache_version != self.version:
-            self._article_cache.clear()
-            self._cache_version = self.version
-        cached = self._article_cache.get(doc_id)
-        if cached is not None:
-            self._article_cache.move_to_end(doc_id)
-            return cached
-        found = milvus_rows.articles_from_rows(
-            self.client.query(
-                self._names["articles"],
-                filter=f"doc_id == {milvus_rows.quoted([doc_id])[1:-1]}",
-                output_fields=["doc_id", "part", "added", "meta", "text"],
-            )
-        )
-        if not found:
+        found = self.articles_by_id([doc_id])
+        if doc_id not in found:
             raise KeyError(f"no article with doc_id {doc_id!r} in the index")
-        self._article_cache[doc_id] = found[0]
-        if len(self._article_cache) > ARTICLE_CACHE_SIZE:
-            self._article_cache.popitem(last=False)
-        return found[0]
+        return found[doc_id]
 
     def has_article(self, doc_id: str) -> bool:
-        return bool(self.client.get(self._names["articles"], ids=[f"{doc_id}#0"], output_fields=["doc_id"]))
+        return self._articles.has(doc_id)
 
     def chunk(self, chunk_id: str) -> Chunk:
         rows = self.client.get(
@@ -139,26 +121,23 @@ class MilvusIndex(SearchIndex):
 
     def sentence_vectors_of(self, sentences: Sequence[tuple[str, int]]) -> np.ndarray:
         keys = [milvus_rows.sentence_row_id(chunk_id, position) for chunk_id, position in sentences]
-        found = (
-            {
-                int(row["id"]): row["vector"]
-                for row in self.client.get(self._names["sentences"], ids=keys, output_fields=["vector"])
-            }
-            if keys
-            else {}
-        )
-        vectors = np.zeros((len(keys), self.dimension), dtype=np.float32)
+        fields = [PACKED_VECTOR]
+        rows = self.client.get(self._names["sentences"], ids=keys, output_fields=fields) if keys else []
+        found = {int(row["id"]): row[PACKED_VECTOR] for row in rows}
         for number, key in enumerate(keys):
             if key not in found:
                 chunk_id, position = sentences[number]
                 raise KeyError(f"chunk {chunk_id!r} has no sentence number {position}")
-            vectors[number] = found[key]
-        return vectors
+        return milvus_rows.unpack_vectors([found[key] for key in keys], self.dimension)
 
     def passage_frequency(self, word: str) -> int:
         stems = milvus_rows.analysed(word).split()
         if not stems:
             return 0
+        if self.settings.is_lite:  # Lite matches TEXT_MATCH row by row: count the word's BM25 hits
+            holding = self._ranker.bm25(stems[0], MAX_RESULTS, "", None)  # every holder scores > 0
+            if len(holding) < MAX_RESULTS:
+                return len(holding)
         rows = self.client.query(
             self._names["chunks"], filter=f'TEXT_MATCH(analysed, "{stems[0]}")', output_fields=["count(*)"]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from rag.index.filters import published_day
-from rag.index.milvus.schema import MARKER, MAX_ANALYSED_CHARS, TEXT_PART_CHARS
+from rag.index.milvus.schema import MARKER, MAX_ANALYSED_CHARS, PACKED_VECTOR, TEXT_PART_CHARS
 from rag.index.sparse import tokenize
 from rag.index.texts import passage_text, sentence_text
 from rag.types import Article, Chunk, Span
@@ -31,6 +32,24 @@ def chunk_row_id(chunk_id: str) -> int:
 
 def sentence_row_id(chunk_id: str, position: int) -> int:
     return row_id(f"{chunk_id}#{position}")
+
+
+def pack_vectors(vectors: np.ndarray) -> list[str]:
+    """Each row of ``vectors`` as a ``packed_vector`` text: float16, little-endian, base64."""
+    packed = np.ascontiguousarray(vectors, dtype="<f2")
+    width = packed.shape[1] * packed.itemsize
+    raw = packed.tobytes()
+    return [
+        base64.b64encode(raw[start : start + width]).decode("ascii") for start in range(0, len(raw), width)
+    ]
+
+
+def unpack_vectors(texts: Sequence[str], dimension: int) -> np.ndarray:
+    """The float32 vectors of ``packed_vector`` texts, one row each."""
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    raw = b"".join(base64.b64decode(text) for text in texts)
+    return np.frombuffer(raw, dtype="<f2").reshape(len(texts), dimension).astype(np.float32)
 
 
 def analysed(text: str) -> str:
@@ -101,15 +120,17 @@ def chunk_rows(article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -
             "start": chunk.start,
             "end": chunk.end,
             "sentences": [offset for span in chunk.sentences for offset in (span.start, span.end)],
-            "vector": [float(value) for value in vector],
+            "vector": vector,
             "analysed": analysed(passage_text(article, chunk)),
         }
-        for chunk, vector in zip(chunks, vectors, strict=True)
+        for chunk, vector in zip(chunks, np.asarray(vectors, dtype=np.float32).tolist(), strict=True)
     ]
 
 
 def sentence_rows(article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> list[dict[str, Any]]:
-    """The ``sentences`` rows of one article's chunks (``vectors``: one per sentence, chunk by chunk)."""
+    """The ``sentences`` rows of one article's chunks (``vectors``: one per sentence, chunk by chunk;
+    stored float16-rounded, as the local backend keeps them)."""
+    packed = pack_vectors(vectors)
     rows = []
     number = 0
     for chunk in chunks:
@@ -121,7 +142,7 @@ def sentence_rows(article: Article, chunks: Sequence[Chunk], vectors: np.ndarray
                     "chunk": chunk_key,
                     "position": position,
                     "doc_id": article.doc_id,
-                    "vector": [float(value) for value in vectors[number]],
+                    PACKED_VECTOR: packed[number],
                     "analysed": analysed(sentence_text(article, span)),
                 }
             )

@@ -13,18 +13,22 @@ Three collections per index, named ``<prefix>_articles``, ``<prefix>_chunks`` an
     analyzer see the same words) and ``sparse`` (Milvus's BM25 function over ``analysed``).
 ``sentences`` (one row per sentence of a chunk; max-sim, sentence BM25, the answerer's vectors)
     ``id`` INT64 primary key (of chunk id and position), ``chunk`` (the chunk's ``id``),
-    ``position``, ``doc_id``, ``vector`` (unit length, float16-rounded as the local backend keeps
-    them), ``analysed``/``sparse`` as above.
+    ``position``, ``doc_id``, ``packed_vector`` (the unit-length vector as float16, the precision
+    the local backend keeps, little-endian, base64: a VARCHAR, because these vectors are fetched by
+    chunk and never searched by similarity, and a string costs Milvus Lite a fraction of a
+    ``FLOAT_VECTOR``'s work to insert and to return), ``analysed``/``sparse`` as above (``sparse``
+    is the collection's vector field).
 ``articles`` (the texts citations quote)
     ``key`` ``<doc_id>#<part>`` primary key, ``doc_id``, ``part``, ``added`` (ns, for the order
     of the article list), ``meta`` (JSON: title, source, published, url, path, kind; part 0),
     ``text`` (at most ``TEXT_PART_CHARS`` characters per row: VARCHAR holds 65,535 bytes), and
     ``marker``, a constant 2-d vector because Milvus wants one vector field per collection.
 
-Vector indexes: ``AUTOINDEX`` with inner product (Milvus Lite builds what it supports; a server
-builds HNSW) unless ``MilvusSettings.index_type`` names another (``IVF_SQ8``, ``DISKANN`` for
-10^8 rows); scalar ``INVERTED`` indexes on ``doc_id``, ``source``, ``kind``, ``chunk`` and
-``published`` keep filtered searches cheap.
+Vector indexes: chunk vectors get ``AUTOINDEX`` with inner product (Milvus Lite and a server
+build HNSW) unless ``MilvusSettings.index_type`` names another (``IVF_SQ8``, ``DISKANN`` for
+10^8 rows); the articles' never-searched marker gets ``FLAT`` (nothing to build); scalar
+``INVERTED`` indexes on ``doc_id``, ``source``, ``kind``, ``chunk`` and ``published`` keep
+filtered searches cheap.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 
 from rag.index import store
 from rag.index.sparse import SparseSettings
-from rag.index.store import IndexCorruptError, IndexNotFoundError
+from rag.index.store import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 
 #: The index folder's record of a milvus-backed index (a local index keeps its manifests in snapshots).
 MANIFEST = "manifest.json"
@@ -48,6 +52,13 @@ ID_LENGTH = 256
 MAX_ANALYSED_CHARS = 65_000
 MAX_SENTENCES_PER_CHUNK = 2048
 MARKER = [1.0, 0.0]
+#: The sentences' vector field (see the module docstring); collections without it are an older layout.
+PACKED_VECTOR = "packed_vector"
+
+
+def packed_vector_chars(dimension: int) -> int:
+    """Characters of one base64-encoded float16 vector of ``dimension`` values."""
+    return 4 * -(-2 * dimension // 3)
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ class MilvusSettings:
         uri: a Milvus Lite file (``./news.db``, embedded in this process) or a server
             (``http://host:19530``); the token, if any, comes from ``$MILVUS_TOKEN``.
         prefix: collection name prefix (several indexes can share one server).
-        index_type: the vector index (``AUTOINDEX``; a server also takes ``HNSW``, ``IVF_SQ8``, ``DISKANN``).
+        index_type: the chunk vectors' index (``AUTOINDEX``; a server also takes ``HNSW``, ``IVF_SQ8``, ``DISKANN``).
     """
 
     uri: str
@@ -103,8 +114,10 @@ def connect(settings: MilvusSettings) -> Any:
 
 def ensure_collections(client: Any, settings: MilvusSettings, dimension: int, sparse: SparseSettings) -> None:
     """Create the three collections (and their indexes) unless they exist; BM25 uses ``sparse``'s
-    k1 and b, as the local backend does."""
+    k1 and b, as the local backend does. Raises IndexMismatchError for an older layout."""
     from pymilvus import DataType, Function, FunctionType
+
+    check_layout(client, settings.collection("sentences"))
 
     def analysed_fields(schema: Any) -> None:
         schema.add_field(
@@ -125,14 +138,15 @@ def ensure_collections(client: Any, settings: MilvusSettings, dimension: int, sp
             )
         )
 
-    def create(name: str, schema: Any, scalars: tuple[str, ...], full_text: bool) -> None:
+    def create(
+        name: str, schema: Any, scalars: tuple[str, ...], full_text: bool, vector: tuple[str, str] | None
+    ) -> None:
         if client.has_collection(settings.collection(name)):
             return
         indexes = client.prepare_index_params()
-        vector_index = settings.index_type if name != "articles" else "AUTOINDEX"
-        indexes.add_index(
-            "marker" if name == "articles" else "vector", index_type=vector_index, metric_type="IP"
-        )
+        if vector is not None:
+            field, index_type = vector
+            indexes.add_index(field, index_type=index_type, metric_type="IP")
         if full_text:
             indexes.add_index(
                 "sparse",
@@ -160,16 +174,22 @@ def ensure_collections(client: Any, settings: MilvusSettings, dimension: int, sp
     )
     chunks.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     analysed_fields(chunks)
-    create("chunks", chunks, ("doc_id", "source", "kind", "published"), full_text=True)
+    create(
+        "chunks",
+        chunks,
+        ("doc_id", "source", "kind", "published"),
+        full_text=True,
+        vector=("vector", settings.index_type),
+    )
 
     sentences = client.create_schema(auto_id=False, enable_dynamic_field=False)
     sentences.add_field("id", DataType.INT64, is_primary=True)
     sentences.add_field("chunk", DataType.INT64)
     sentences.add_field("position", DataType.INT64)
     sentences.add_field("doc_id", DataType.VARCHAR, max_length=ID_LENGTH)
-    sentences.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    sentences.add_field(PACKED_VECTOR, DataType.VARCHAR, max_length=packed_vector_chars(dimension))
     analysed_fields(sentences)
-    create("sentences", sentences, ("chunk", "doc_id"), full_text=True)
+    create("sentences", sentences, ("chunk", "doc_id"), full_text=True, vector=None)
 
     articles = client.create_schema(auto_id=False, enable_dynamic_field=False)
     articles.add_field("key", DataType.VARCHAR, is_primary=True, max_length=ID_LENGTH + 16)
@@ -179,9 +199,22 @@ def ensure_collections(client: Any, settings: MilvusSettings, dimension: int, sp
     articles.add_field("meta", DataType.JSON)
     articles.add_field("text", DataType.VARCHAR, max_length=65_535)
     articles.add_field("marker", DataType.FLOAT_VECTOR, dim=len(MARKER))
-    create("articles", articles, ("doc_id",), full_text=False)
+    create("articles", articles, ("doc_id",), full_text=False, vector=("marker", "FLAT"))
     for name in ("chunks", "sentences", "articles"):
         client.load_collection(settings.collection(name))
+
+
+def check_layout(client: Any, sentences: str) -> None:
+    """Raise IndexMismatchError when the ``sentences`` collection exists in an older layout (its
+    vectors a ``FLOAT_VECTOR``): this code cannot read it, and rebuilding fixes it."""
+    if not client.has_collection(sentences):
+        return
+    fields = {field["name"] for field in client.describe_collection(sentences)["fields"]}
+    if PACKED_VECTOR not in fields:
+        raise IndexMismatchError(
+            f"milvus collection {sentences} has an older layout (no {PACKED_VECTOR} field): "
+            "rebuild it (rag index SOURCES --backend milvus) with a new --milvus-uri, or drop its collections"
+        )
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
@@ -204,9 +237,3 @@ def is_milvus_index(index_dir: str | Path) -> bool:
         return store.read_json(Path(index_dir) / MANIFEST).get("backend") == "milvus"
     except (OSError, ValueError, AttributeError):
         return False
-
-
-#: Articles kept in memory for citations and hits (most recently used).
-ARTICLE_CACHE_SIZE = 1024
-#: Rows per upsert call.
-UPSERT_BATCH = 2000

@@ -45,7 +45,7 @@ DEPTH_GAIN = 0.002
 #: Ranker logit gaps tried for skipping hopeless sentences, loosest first (see RerankModel.max_logit_gap).
 GAPS = (10.0, 8.0, 6.0, 5.0, 4.0, 3.0)
 #: Train top-1 a logit gap may cost against reading every sentence up to the depth.
-GAP_TOLERANCE = 0.001
+GAP_TOLERANCE = 0.003
 #: Confidence regression: inverse regularization strength and iteration cap.
 CONFIDENCE_C = 1.0
 CONFIDENCE_MAX_ITER = 1000

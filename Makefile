@@ -56,7 +56,7 @@ bench: index
 
 # Opt-in: 1,000,000 synthetic chunks on Milvus Lite (build, search, ask, RSS, disk) next to the
 # local backend at 100k; writes benchmarks/results/bench_milvus_scale.json. Hours; about 9 GB of
-# disk and 32 GB of memory (it says so and stops where that is short; see bench_milvus.py --help).
+# disk and about 20 GB of memory (it says so and stops where that is short; see bench_milvus.py --help).
 # Needs the milvus extra, as bench_milvus.py in `make bench` does (`make test` installs it).
 bench-scale: index
 	$(BIN)/python benchmarks/bench_milvus.py --scale

@@ -24,8 +24,8 @@ Each option runs in a child process of its own (peak RSS is its own):
   as ``local-100k`` on the same part-A questions.
 
 Milvus Lite 3.x holds every segment in memory: the run first estimates the memory and disk it
-needs (``milvus_scale.needs``: about 32 GB and 9 GB at 10^6 chunks) and stops where they are
-short, unless ``--force``. The result file is rewritten after each step.
+needs (``milvus_scale.needs``: about 19-20 GB and 9 GB at 10^6 chunks, with the compact BM25
+scorer of ``rag.index.milvus.lite``) and stops where they are short, unless ``--force``. The result file is rewritten after each step.
 
 Usage::
 
@@ -40,6 +40,7 @@ Needs the ``milvus`` and ``cluster`` extras and ``../shared/eval`` (SQuAD v1.1, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -135,7 +136,10 @@ def run_scale(args: argparse.Namespace) -> int:
     """``--scale``: the local 100k index, then the Milvus Lite build and queries (module docstring).
     The result file is rewritten after each step, so an interrupted run keeps what it measured."""
     import bench_query
-    from milvus_scale import needs, shortfalls
+    from milvus_scale import CHILD_ENVIRONMENT, needs, shortfalls
+
+    for name, value in CHILD_ENVIRONMENT.items():  # the children inherit them
+        os.environ.setdefault(name, value)
 
     print(
         f"bench_milvus: {args.scale_chunks:,} chunks need about {needs(args.scale_chunks)}", file=sys.stderr

@@ -107,6 +107,9 @@ def connect(settings: MilvusSettings) -> Any:
     except ImportError as error:
         raise ImportError(MILVUS_EXTRA_HINT) from error
     if settings.is_lite:
+        from rag.index.milvus import lite
+
+        lite.install()  # Lite runs in this process: its BM25 scorers in a tenth of the memory
         Path(settings.uri).parent.mkdir(parents=True, exist_ok=True)
     token = os.environ.get(TOKEN_ENV, "")
     return MilvusClient(uri=settings.uri, token=token) if token else MilvusClient(uri=settings.uri)

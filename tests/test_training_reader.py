@@ -280,3 +280,46 @@ def test_reranker_records_are_collected_over_a_mix_of_settings(tmp_path: Path):
     assert all(sum(sentence.right for sentence in record.sentences) == 1 for record in closed)
     with pytest.raises(ValueError, match="--settings takes some of open, document, closed"):
         collect_records(train, tmp_path / "other", tmp_path / "cache", 3, 1, depth=2, settings=("web",))
+
+
+def test_corpus_shards_cut_by_page_and_keep_their_questions(tmp_path: Path):
+    from rag.eval.squad import load_squad
+    from rag.training.vectors import corpus_shards
+
+    train = load_squad(council_train_file(tmp_path))
+    assert corpus_shards(train, 0) == [train]
+    shards = corpus_shards(train, 3)
+    assert [len(shard.articles) for shard in shards] == [9, 3]
+    assert [len(shard.questions) for shard in shards] == [9, 3]
+    assert {article.title for article in shards[1].articles} == {"Orchard"}
+    for shard in shards:  # every question is asked of the shard holding its paragraph
+        ids = {article.doc_id for article in shard.articles}
+        assert all(question.doc_id in ids for question in shard.questions)
+
+
+@pytest.mark.slow
+def test_ranker_records_are_collected_per_shard_of_pages(tmp_path: Path):
+    from rag.training.ranker import collect_records, default_records_dir
+    from rag.training.ranker_records import read_ranker_records
+
+    train = council_train_file(tmp_path)
+    folder = collect_records(train, tmp_path / "records", tmp_path / "cache", None, shard_titles=2)
+    records = read_ranker_records(folder)
+    assert records.info["shard_titles"] == 2
+    answerable = [q for q in records.questions if q.answerable]
+    assert len(answerable) == 12
+    shard_of = {"Harbour": 0, "Railway": 0, "Museum": 1, "Orchard": 1}
+    for question in answerable:  # candidates come only from the question's shard of two pages
+        candidate_shards = {shard_of[title] for title in _titles(train, question.doc_ids)}
+        assert candidate_shards == {shard_of[question.title]}
+        assert question.labels.sum() >= 1
+    assert default_records_dir(tmp_path, train, None, "b", 2) != default_records_dir(
+        tmp_path, train, None, "b"
+    )
+
+
+def _titles(train_file: Path, doc_ids: tuple[str, ...]) -> set[str]:
+    from rag.eval.squad import load_squad
+
+    title_of = {article.doc_id: article.title for article in load_squad(train_file).articles}
+    return {title_of[doc_id] for doc_id in doc_ids}

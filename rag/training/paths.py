@@ -13,8 +13,10 @@ from pathlib import Path
 from rag.config import PROJECT_ROOT
 
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
-#: The SQuAD v1.1 train subset every shipped model was fitted on.
+#: The SQuAD v1.1 train subset (its first 44 pages): the re-ranker's fit questions.
 TRAIN_SUBSET = SHARED_DIR / "train" / "squad-v1.1-train-subset.json"
+#: All of SQuAD v1.1 train (442 pages, 87,599 questions): the reader and the sentence ranker.
+TRAIN_FULL = SHARED_DIR / "train" / "squad-v1.1-train.json"
 #: SQuAD v1.1 dev part A: periodic and final checks, never fitted on.
 DEV_PART_A = SHARED_DIR / "eval" / "squad-v1.1-dev-part-a.json"
 #: Fitting records and embedding vectors, reused by later runs.

@@ -35,7 +35,7 @@ from rag.qa.features import FEATURE_NAMES, view_sentence
 from rag.qa.model import QAModel, Scorer
 from rag.qa.questions import analyze
 from rag.qa.spans import SPAN_FEATURE_NAMES, span_candidates, span_features
-from rag.training.vectors import VectorCache, in_memory_index
+from rag.training.vectors import VectorCache, corpus_shards, in_memory_index
 
 log = logging.getLogger(__name__)
 
@@ -265,20 +265,34 @@ def collect_spans(data: SquadSet, questions: Sequence[SquadQuestion]) -> tuple[n
 
 
 def collect_ranker_records(
-    train: SquadSet, questions: Sequence[SquadQuestion], embedder: VectorCache, info: dict[str, Any]
+    train: SquadSet,
+    questions: Sequence[SquadQuestion],
+    embedder: VectorCache,
+    info: dict[str, Any],
+    shard_titles: int = 0,
 ) -> RankerRecords:
-    """Records of ``questions`` asked of the whole ``train`` corpus, of those whose paragraph is in
-    the held-out half asked of the other half (unanswerable), and of their gold sentences' spans."""
-    log.info("train: %d paragraphs, %d questions", len(train.articles), len(questions))
-    whole = QA(in_memory_index(train.articles, embedder), k=TRAIN_K, model=neutral_model(), reader=None)
-    answerable = collect_candidates(whole, train, questions, True, "whole corpus")
-    indexed, held_out = split_half(train, SEED)
-    kept, held = set(indexed), set(held_out)
-    half_index = in_memory_index([a for a in train.articles if a.doc_id in kept], embedder)
-    away = [q for q in questions if q.doc_id in held]
-    half = QA(half_index, k=TRAIN_K, model=neutral_model(), reader=None)
-    unanswerable = collect_candidates(half, train, away, False, "unanswerable")
+    """Records of ``questions`` asked of their corpus, of those whose paragraph is in the held-out
+    half asked of the other half (unanswerable), and of their gold sentences' spans. The corpus is
+    the whole ``train`` file, or with ``shard_titles`` the shard of that many pages holding the
+    question (``rag.training.vectors.corpus_shards``)."""
+    answerable: list[QuestionCandidates] = []
+    unanswerable: list[QuestionCandidates] = []
+    shards = corpus_shards(train, shard_titles)
+    for number, shard in enumerate(shards, start=1):
+        inside = {article.doc_id for article in shard.articles}
+        asked = [q for q in questions if q.doc_id in inside]  # in sample order
+        label = f"shard {number}/{len(shards)}" if len(shards) > 1 else "whole corpus"
+        log.info("%s: %d paragraphs, %d questions", label, len(shard.articles), len(asked))
+        whole = QA(in_memory_index(shard.articles, embedder), k=TRAIN_K, model=neutral_model(), reader=None)
+        answerable += collect_candidates(whole, shard, asked, True, label)
+        indexed, held_out = split_half(shard, SEED)
+        kept, held = set(indexed), set(held_out)
+        half_index = in_memory_index([a for a in shard.articles if a.doc_id in kept], embedder)
+        away = [q for q in asked if q.doc_id in held]
+        half = QA(half_index, k=TRAIN_K, model=neutral_model(), reader=None)
+        unanswerable += collect_candidates(half, shard, away, False, f"{label}, unanswerable")
     embedder.save()
     span_rows, span_labels, span_recall = collect_spans(train, questions)
-    info = {**info, "train_questions": len(questions), "unanswerable_questions": len(away), "k": TRAIN_K}
+    info = {**info, "train_questions": len(questions), "unanswerable_questions": len(unanswerable)}
+    info |= {"k": TRAIN_K, **({"shard_titles": shard_titles} if shard_titles else {})}
     return RankerRecords(tuple(answerable + unanswerable), span_rows, span_labels, span_recall, info)

@@ -88,8 +88,8 @@ def default_records_dir(
     settings: Sequence[str] = DEFAULT_SETTINGS,
 ) -> Path:
     """``<cache_dir>/reranker-records-<digest>``: the digest covers the shipped reader's and sentence
-    ranker's files (whose outputs the records hold), the train file and the sample sizes, so a new
-    reader or ranker gets new records instead of silently reusing stale ones."""
+    ranker's files (whose outputs the records hold), the train file, the sample sizes and the
+    settings, so a new reader or ranker gets new records instead of silently reusing stale ones."""
     from rag.qa.model import MODEL_PATH
     from rag.reader import DEFAULT_MODEL_DIR
     from rag.reader.artifacts import ONNX_FILE
@@ -100,7 +100,7 @@ def default_records_dir(
         train_file,
         str(answerable),
         str(unanswerable),
-        *(() if tuple(settings) == ("open",) else (",".join(settings),)),
+        ",".join(settings),
     )
     return cache_dir / f"reranker-records-{key}-depth{depth}"
 

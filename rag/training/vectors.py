@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.embed import get_embedder
 from rag.embed.base import Embedder
+from rag.eval.squad import SquadSet
 from rag.index import Index
 from rag.types import Article
 
@@ -80,3 +81,26 @@ def in_memory_index(articles: Sequence[Article], embedder: Embedder) -> Index:
     index = Index(None, embedder=embedder)
     index.add(list(articles))
     return index
+
+
+def corpus_shards(data: SquadSet, titles_per_shard: int) -> list[SquadSet]:
+    """``data`` cut into corpora of ``titles_per_shard`` consecutive SQuAD pages (paragraphs
+    grouped by title, file order), each with its own questions; one shard of all when 0.
+
+    A user's pile of articles is tens of pages, not the 442 of SQuAD train: records collected
+    against shards of that size see the candidate mix the answerer meets.
+
+    Example:
+        >>> [len(s.articles) for s in corpus_shards(train, 40)]  # doctest: +SKIP
+        [1932, 1759, ...]
+    """
+    if titles_per_shard <= 0:
+        return [data]
+    titles = list(dict.fromkeys(article.title for article in data.articles))
+    shards = []
+    for first in range(0, len(titles), titles_per_shard):
+        chosen = set(titles[first : first + titles_per_shard])
+        articles = tuple(article for article in data.articles if article.title in chosen)
+        ids = {article.doc_id for article in articles}
+        shards.append(SquadSet(articles, tuple(q for q in data.questions if q.doc_id in ids)))
+    return shards

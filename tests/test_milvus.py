@@ -132,8 +132,12 @@ def test_lite_add_remove_and_reload(lite, tmp_path):
     assert lite.add([extra]).duplicates == [extra]  # already there: nothing written
     local = build_index([*ARTICLES, extra], embedder=HashingEmbedder())
     question = "What did the zoo welcome?"
-    assert rag.ask(question, index=lite).text == rag.ask(question, index=local).text
-    assert "panda" in rag.ask(question, index=lite).sentence
+    on_lite, on_local = rag.ask(question, index=lite), rag.ask(question, index=local)
+    assert (on_lite.text, on_lite.score) == (on_local.text, pytest.approx(on_local.score))
+    # the added article is searched: its sentence is the answer, or the closest one when the
+    # toy hashing embedder leaves the confidence under the threshold
+    best = on_lite if on_lite.found else on_lite.alternatives[0]
+    assert "panda" in best.sentence
     assert lite.remove(["harbour", "nothing"]) == ["harbour"]
     assert not lite.has_article("harbour")
     assert all(hit.doc_id != "harbour" for hit in lite.search("bridge ribbon", k=5))

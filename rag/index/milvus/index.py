@@ -32,13 +32,12 @@ from rag.index.milvus import rows as milvus_rows
 from rag.index.milvus.articles import ArticleStore
 from rag.index.milvus.schema import (
     MANIFEST,
-    PACKED_VECTOR,
     MilvusSettings,
     connect,
     ensure_collections,
     read_manifest,
 )
-from rag.index.milvus.search import MAX_RESULTS, ChunkRanker
+from rag.index.milvus.search import MAX_RESULTS, ChunkRanker, packed_vectors
 from rag.index.snapshot import check_manifest
 from rag.index.sparse import SparseSettings
 from rag.index.store import IndexCorruptError
@@ -121,9 +120,7 @@ class MilvusIndex(SearchIndex):
 
     def sentence_vectors_of(self, sentences: Sequence[tuple[str, int]]) -> np.ndarray:
         keys = [milvus_rows.sentence_row_id(chunk_id, position) for chunk_id, position in sentences]
-        fields = [PACKED_VECTOR]
-        rows = self.client.get(self._names["sentences"], ids=keys, output_fields=fields) if keys else []
-        found = {int(row["id"]): row[PACKED_VECTOR] for row in rows}
+        found = packed_vectors(self.client, self._names["sentences"], keys)
         for number, key in enumerate(keys):
             if key not in found:
                 chunk_id, position = sentences[number]

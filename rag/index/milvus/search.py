@@ -23,6 +23,13 @@ CONCURRENT_CALLS = 3
 CHUNK_FIELDS = ["chunk_id", "doc_id", "start", "end", "sentences"]
 
 
+def packed_vectors(client: Any, collection: str, keys: list[int]) -> dict[int, str]:
+    """The packed sentence vectors (``rows.pack_vectors``) of the rows of ``collection`` with these
+    primary keys, by key; keys with no row are left out."""
+    rows = client.get(collection, ids=keys, output_fields=[PACKED_VECTOR]) if keys else []
+    return {int(row["id"]): row[PACKED_VECTOR] for row in rows}
+
+
 class ChunkRanker:
     """Ranks the chunks in one index's collections (``names``: articles, chunks, sentences);
     ``articles`` looks articles up by id (the index's cached lookup: those that are there).
@@ -90,10 +97,7 @@ class ChunkRanker:
             chunk_id, count = fields[row]["chunk_id"], len(fields[row]["sentences"]) // 2
             keys += [milvus_rows.sentence_row_id(chunk_id, position) for position in range(count)]
             owners += [number] * count
-        members = (
-            self.client.get(self.names["sentences"], ids=keys, output_fields=[PACKED_VECTOR]) if keys else []
-        )
-        found = {int(member["id"]): member[PACKED_VECTOR] for member in members}
+        found = packed_vectors(self.client, self.names["sentences"], keys)
         present = [number for number, key in enumerate(keys) if key in found]
         vectors = milvus_rows.unpack_vectors([found[keys[number]] for number in present], dimension)
         return vectors, np.array(owners, dtype=np.int64)[present]

@@ -55,8 +55,9 @@ bench: index
 	$(BIN)/python benchmarks/run_all.py
 
 # Opt-in: 1,000,000 synthetic chunks on Milvus Lite (build, search, ask, RSS, disk) next to the
-# local backend at 100k; writes benchmarks/results/bench_milvus_scale.json. Hours; about 9 GB of
-# disk and about 20 GB of memory (it says so and stops where that is short; see bench_milvus.py --help).
+# local backend at 100k; writes benchmarks/results/bench_milvus_scale.json. About 75 minutes here
+# (40 to build, 30 to query); about 9 GB of disk and about 18 GB of memory (it says so and stops
+# where that is short; see bench_milvus.py --help).
 # Needs the milvus extra, as bench_milvus.py in `make bench` does (`make test` installs it).
 bench-scale: index
 	$(BIN)/python benchmarks/bench_milvus.py --scale

@@ -29,12 +29,13 @@ SCALE_PREFIX = "scale"
 REPORT_EVERY = 50_000
 # What a run needs, fitted to runs here (Milvus Lite 3.2.2, 2026-12-01). Query child (Lite holds
 # every segment and its indexes in memory), peak RSS with the compact BM25 scorer
-# (``rag.index.milvus.lite``) and CHILD_ENVIRONMENT: 1.57 / 2.32 GB at 60k / 100k chunks (Lite's own
-# scorer, default allocators: 3.63 GB at 100k, 31 kB a chunk). Build child (no BM25 search; its peak
-# is Lite's compaction and index builds, bounded by 200k-row merges, above a steady ~13 kB a chunk):
-# 1.34 / 2.32 / 2.86 GB at 20k / 60k / 100k. Lite data on disk 0.18 / 0.88 GB at 20k / 100k.
-QUERY_RSS_MB = (456, 18.6)  # (fixed, per 1,000 chunks)
-BUILD_RSS_MB = (1032, 19.0)
+# (``rag.index.milvus.lite``) and CHILD_ENVIRONMENT: 1.57 / 2.32 / 10.8 / 17.9 GB at 60k / 100k /
+# 600k / 1M chunks (Lite's own scorer, default allocators: 3.63 GB at 100k, 31 kB a chunk). Build
+# child (no BM25 search; its peak is Lite's compaction and index builds, bounded by 200k-row merges,
+# above a steady ~13 kB a chunk): 1.34 / 2.32 / 2.86 / 8.7 / 14.4 GB at 20k / 60k / 100k / 600k / 1M.
+# Lite data on disk 0.18 / 0.88 / 8.8 GB at 20k / 100k / 1M.
+QUERY_RSS_MB = (456, 17.4)  # (fixed, per 1,000 chunks)
+BUILD_RSS_MB = (1032, 13.4)
 DISK_MB = (0, 8.9)
 
 

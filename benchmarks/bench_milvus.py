@@ -25,7 +25,8 @@ Each option runs in a child process of its own (peak RSS is its own):
 
 Milvus Lite 3.x holds every segment in memory: the run first estimates the memory and disk it
 needs (``milvus_scale.needs``: about 18 GB and 9 GB at 10^6 chunks, with the compact BM25
-scorer of ``rag.index.milvus.lite``) and stops where they are short, unless ``--force``. The result file is rewritten after each step.
+scorer of ``rag.index.milvus.lite``) and stops where they are short, unless ``--force``. The
+result file is rewritten after each step.
 
 Usage::
 

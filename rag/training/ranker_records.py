@@ -283,8 +283,8 @@ def collect_ranker_records(
         asked = [q for q in questions if q.doc_id in inside]  # in sample order
         label = f"shard {number}/{len(shards)}" if len(shards) > 1 else "whole corpus"
         log.info("%s: %d paragraphs, %d questions", label, len(shard.articles), len(asked))
-        whole = QA(in_memory_index(shard.articles, embedder), k=TRAIN_K, model=neutral_model(), reader=None)
-        answerable += collect_candidates(whole, shard, asked, True, label)
+        qa = QA(in_memory_index(shard.articles, embedder), k=TRAIN_K, model=neutral_model(), reader=None)
+        answerable += collect_candidates(qa, shard, asked, True, label)
         indexed, held_out = split_half(shard, SEED)
         kept, held = set(indexed), set(held_out)
         half_index = in_memory_index([a for a in shard.articles if a.doc_id in kept], embedder)

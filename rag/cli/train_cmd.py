@@ -1,4 +1,4 @@
-"""``rag train reader|ranker|reranker|windows``: train or refit a shipped model (``rag.training``).
+"""``rag train reader|ranker|reranker|windows|remainder``: train or refit a shipped model (``rag.training``).
 
 ``rag train-reader`` stays as an alias of ``rag train reader``. torch, scikit-learn and the
 models load only when a command runs, so ``rag --help`` stays fast.
@@ -16,18 +16,23 @@ READER_DESCRIPTION = "Fine-tune all-MiniLM-L6-v2 with start/end heads on the SQu
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     """Add ``train`` with its sub-commands, and the ``train-reader`` alias."""
-    from rag.training import ranker, reranker, windows
+    from rag.training import ranker, remainder, reranker, windows
     from rag.training.reader_settings import build_parser as reader_options
 
     train = subparsers.add_parser(
         "train",
-        help="train or refit a shipped model (reader, ranker, reranker, windows)",
+        help="train or refit a shipped model (reader, ranker, reranker; windows and remainder write reader pairs)",
         description="Train or refit a shipped model; each writes elsewhere with --out/--output.",
     )
     commands = train.add_subparsers(dest="train_command", required=True)
     reader = commands.add_parser("reader", help=READER_HELP, description=READER_DESCRIPTION)
     reader_options(reader).set_defaults(run=_logged(run_reader))
-    for name, module in (("ranker", ranker), ("reranker", reranker), ("windows", windows)):
+    for name, module in (
+        ("ranker", ranker),
+        ("reranker", reranker),
+        ("windows", windows),
+        ("remainder", remainder),
+    ):
         parser = commands.add_parser(
             name,
             help=module.DESCRIPTION[0].lower() + module.DESCRIPTION[1:].rstrip("."),

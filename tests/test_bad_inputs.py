@@ -23,7 +23,7 @@ from rag.index import (
     load_index,
     store,
 )
-from rag.ingest import load_articles
+from rag.ingest import IngestError, load_articles
 from rag.ingest.clean import scrub
 from rag.ingest.loaders import MAX_FILE_BYTES, MEGABYTE
 
@@ -415,6 +415,22 @@ def test_add_to_a_damaged_index_refuses_instead_of_starting_over(good_index: Pat
     assert main(["index", "--add", str(BAD / "latin1.txt"), "--index", str(good_index)]) == 2
     assert REBUILD_HINT in capsys.readouterr().err
     assert [path.name for path in good_index.glob("snap-*")] == [before]  # still there to recover from
+
+
+def test_rebuilding_from_paths_that_all_fail_leaves_the_index_alone(
+    good_index: Path, tmp_path: Path, capsys
+) -> None:
+    """A mistyped path must not replace the index with an empty one."""
+    from rag.cli import main
+
+    before = live(good_index).name
+    typo = tmp_path / "seedz"
+    with pytest.raises(IngestError, match="nothing to index, the index is unchanged"):
+        build_index([typo], good_index, embedder=EMBEDDER)
+    assert main(["index", str(typo), "--index", str(good_index)]) == 2
+    assert f"{typo}: skipped, no such file or folder" in capsys.readouterr().err
+    assert live(good_index).name == before
+    assert len(load_index(good_index, embedder=EMBEDDER).articles()) == 3
 
 
 # -- questions (rag.ask, which the CLI and the web chat call) -------------------------------

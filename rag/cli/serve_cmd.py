@@ -90,7 +90,8 @@ def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
         return load_index(index_dir)
     except IndexNotFoundError:
         print(f"no index at {index_dir}; building it from {seeds_dir()} ...", file=sys.stderr)
-        return build_index([seeds_dir()], index_dir, progress=True)
+        seeds = seeds_dir()  # none (a trimmed install): an empty index to add to
+        return build_index([seeds] if seeds.exists() else [], index_dir, progress=True)
 
 
 def _warm_up(index) -> None:  # type: ignore[no-untyped-def]

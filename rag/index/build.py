@@ -18,7 +18,7 @@ from rag.index.fusion import FusionSettings
 from rag.index.milvus import MilvusIndex, MilvusSettings, is_milvus_index
 from rag.index.milvus.schema import read_manifest
 from rag.index.store import IndexError_, IndexNotFoundError
-from rag.ingest import Source, load_articles
+from rag.ingest import IngestError, IngestResult, Source, load_articles
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,7 @@ def build_index(
         except IndexError_ as error:
             if not isinstance(error, IndexNotFoundError):
                 logger.info("not reusing vectors from %s: %s", index_dir, error)
-    result = load_articles(sources)
-    for warning in result.warnings:
-        logger.warning(warning)
+    result = _loaded(sources)
     index = Index(index_dir, chunk_settings=chunk_settings, fusion=fusion, embedder=embedder)
     index.build_warnings = list(result.warnings)
     index.extend(result.articles, cache=cache, progress=progress)
@@ -91,9 +89,7 @@ def _build_milvus(
 ) -> MilvusIndex:
     """Make the milvus collections hold exactly the articles of ``sources``: articles no longer
     given are removed, unchanged ones kept as they are (nothing re-embedded), new ones added."""
-    result = load_articles(sources)
-    for warning in result.warnings:
-        logger.warning(warning)
+    result = _loaded(sources)
     index = MilvusIndex(settings, index_dir, chunk_settings=chunk_settings, fusion=fusion, embedder=embedder)
     index.build_warnings = list(result.warnings)
     wanted = {article.doc_id: article for article in result.articles}
@@ -105,6 +101,21 @@ def _build_milvus(
         index.record_sources(sources)
         index.save()
     return index
+
+
+def _loaded(sources: Iterable[Source] | Source) -> IngestResult:
+    """The articles of ``sources``, their warnings logged.
+
+    Raises:
+        IngestError: sources were given but every one was skipped (a mistyped path, unreadable
+            files): building would replace the index with an empty one, so nothing is written.
+    """
+    result = load_articles(sources)
+    if not result.articles and result.warnings:
+        raise IngestError("nothing to index, the index is unchanged: " + "; ".join(result.warnings))
+    for warning in result.warnings:
+        logger.warning(warning)
+    return result
 
 
 def load_index(

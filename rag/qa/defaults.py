@@ -38,7 +38,8 @@ def default_index(index_dir: str | Path | None = None) -> SearchIndex:
             try:
                 _defaults[path] = load_index(path)
             except IndexNotFoundError:
-                _defaults[path] = build_index([seeds_dir()], path)
+                seeds = seeds_dir()  # none (a trimmed install): an empty index to add to
+                _defaults[path] = build_index([seeds] if seeds.exists() else [], path)
         return _defaults[path]
 
 

@@ -323,3 +323,16 @@ def _titles(train_file: Path, doc_ids: tuple[str, ...]) -> set[str]:
 
     title_of = {article.doc_id: article.title for article in load_squad(train_file).articles}
     return {title_of[doc_id] for doc_id in doc_ids}
+
+
+@pytest.mark.parametrize("option", ["--log-every", "--eval-every", "--checkpoint-every"])
+@pytest.mark.parametrize("value", ["0", "-5", "ten"])
+def test_step_intervals_must_be_positive_whole_numbers(option: str, value: str, capsys):
+    """Caught when the options are read, not by a modulo by zero after minutes of data preparation."""
+    from rag.training.reader_settings import build_parser
+
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args([option, value])
+    assert stop.value.code == 2
+    assert option in capsys.readouterr().err
+    assert vars(build_parser().parse_args([option, "7"]))[option[2:].replace("-", "_")] == 7

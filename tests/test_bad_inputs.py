@@ -433,6 +433,31 @@ def test_rebuilding_from_paths_that_all_fail_leaves_the_index_alone(
     assert len(load_index(good_index, embedder=EMBEDDER).articles()) == 3
 
 
+def test_the_command_line_names_each_skipped_path_once(seeds_dir: Path, tmp_path: Path) -> None:
+    """`rag index` in a fresh process: one line per skipped path, no library debug lines."""
+    import subprocess
+    import sys
+
+    from hardening_helpers import subprocess_env
+
+    missing = tmp_path / "missing.txt"
+    command = [str(Path(sys.executable).with_name("rag")), "index", str(sorted(seeds_dir.glob("*.txt"))[0])]
+    done = subprocess.run(
+        [*command, str(missing), "--index", str(tmp_path / "index")],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if str(missing) in line] == [
+        f"WARNING: {missing}: skipped, no such file or folder"
+    ]
+    assert not [line for line in lines if line.startswith("DEBUG")]
+    assert "indexed 1 article(s)" in done.stdout
+
+
 # -- questions (rag.ask, which the CLI and the web chat call) -------------------------------
 
 QUESTIONS_WITH_MESSAGES = {

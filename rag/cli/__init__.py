@@ -34,10 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s: %(message)s",
-    )
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    root = logging.getLogger()
+    if not root.handlers:  # a host that set up logging (a test runner, an app) keeps its own
+        logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+        # On the handler too: a library that sets its own logger to DEBUG when first imported
+        # (bm25s does) would otherwise print its debug lines without -v.
+        root.handlers[0].setLevel(level)
     for noisy in ("bm25s", "sentence_transformers", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -113,8 +113,6 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
     if args.add:
         index = _open_for_adding(index_dir, **options)
         report = index.add(paths, progress=True)
-        for warning in report.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
         print(
             f"added {len(report.added)} article(s), {len(report.duplicates)} already indexed; "
             f"embedded {report.embedded} sentence(s); index at {index_dir}"
@@ -125,8 +123,6 @@ def run_index(args) -> int:  # type: ignore[no-untyped-def]
     finally:
         if options["embedder"] is not None:
             options["embedder"].close()
-    for warning in index.build_warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"indexed {len(index.articles())} article(s), {len(index)} chunk(s) "
         f"(embedded {index.last_embedded} sentences) at {index_dir}"
@@ -162,8 +158,6 @@ def _add_urls(index_dir, urls: list[str], paths: list[str]) -> int:  # type: ign
         print(f"{url}: already indexed")
     if pages.articles or paths:
         report = index.add([*paths, *pages.articles], progress=True)
-        for warning in report.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
         added, duplicates, embedded = len(report.added), len(report.duplicates), report.embedded
     else:
         added, duplicates, embedded = 0, 0, 0

@@ -27,6 +27,4 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             print(f"[{article.kind}] {article.title}")
             print(f"    id={article.doc_id} source={article.source} published={article.published}")
             print(f"    path={article.path} chars={len(article.text)}")
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=__import__("sys").stderr)
     return 0

@@ -104,7 +104,7 @@ def _build_milvus(
 
 
 def _loaded(sources: Iterable[Source] | Source) -> IngestResult:
-    """The articles of ``sources``, their warnings logged.
+    """The articles of ``sources`` (``load_articles`` has logged each warning once).
 
     Raises:
         IngestError: sources were given but every one was skipped (a mistyped path, unreadable
@@ -113,8 +113,6 @@ def _loaded(sources: Iterable[Source] | Source) -> IngestResult:
     result = load_articles(sources)
     if not result.articles and result.warnings:
         raise IngestError("nothing to index, the index is unchanged: " + "; ".join(result.warnings))
-    for warning in result.warnings:
-        logger.warning(warning)
     return result
 
 

@@ -20,6 +20,8 @@ Printed (``--json`` too):
 - calibration: how often the answer is right (its sentence holds a reference; never, for a
   question the corpus cannot answer) in each tenth of ``score``, and among answers scoring
   at least 0.5, which the confidence is fitted to get right at least half the time.
+- the same figures per question group of ``rag.eval.overlap`` (how many of the question's
+  words its answer sentence holds: paraphrased, partly shared, lexical), answerable runs only.
 
 The shipped span reader re-ranks and picks spans as in ``rag.ask``; ``--no-reader`` measures the
 sentence-level answerer alone (``QA(index, reader=None)``).
@@ -38,6 +40,7 @@ import time
 from collections.abc import Sequence
 
 from rag.eval.documents import DOCUMENT_MAX_WORDS, DOCUMENT_MIN_WORDS, join_paragraphs
+from rag.eval.overlap import group_report, scores_by_overlap
 from rag.eval.scoring import CONFIDENT_SCORE, QuestionResult, judge, summarize
 from rag.eval.squad import (
     DEFAULT_SEED,
@@ -157,6 +160,12 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         closed=args.setting == "closed",
     )
     scores = summarize(results)
+    # For unanswerable questions the answer sentence is in an unindexed article: no groups.
+    groups = (
+        {}
+        if args.unanswerable
+        else scores_by_overlap(questions, results, {article.doc_id: article.text for article in articles})
+    )
     setting = "unanswerable (other half indexed)" if args.unanswerable else SETTING_NAMES[args.setting]
     if args.json:
         report = {
@@ -170,6 +179,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "min_score": qa.min_score,
             "reader": qa.reader is not None,
             **scores.to_dict(),
+            "by_overlap": {name: group_report(group) for name, group in groups.items()},
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -187,6 +197,14 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     print(
         f"score >= {CONFIDENT_SCORE}       {scores.confident_share:.3f} of questions, right {scores.confident_right:.3f}"
     )
+    if groups:
+        print("question words in the answer sentence: sentence acc / EM / F1, abstention, score >= 0.5 right")
+        for name, group in groups.items():
+            print(
+                f"  {name:14s} {group.questions:5d} questions  {group.sentence_accuracy:.3f} / "
+                f"{group.exact_match:.3f} / {group.f1:.3f}  abstained {group.abstention_rate:.3f}  "
+                f"right {group.confident_right:.3f}"
+            )
     print("score bin     questions  mean score  right")
     for score_bin in scores.score_bins:
         print(

@@ -17,6 +17,7 @@ from rag.chunk import split_sentences
 from rag.eval.scoring import AnswerScores, QuestionResult, summarize
 from rag.eval.squad import SquadQuestion
 from rag.qa.text import content_stems
+from rag.types import Span
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,13 @@ GROUP_FIGURES = (
 )
 
 
-def answer_sentence_overlap(question: SquadQuestion, text: str) -> float | None:
+def answer_sentence_overlap(
+    question: SquadQuestion, text: str, sentences: Sequence[Span] | None = None
+) -> float | None:
     """Share of ``question``'s content stems found in the sentence of ``text`` (its article) that
     holds the first reference answer; None when the question has no content word or the answer's
-    offset is outside every sentence.
+    offset is outside every sentence. ``sentences``: ``split_sentences(text)``, when the caller
+    has it already (splitting a long article costs more than the rest).
 
     Example:
         >>> from rag.eval.squad import SquadAnswer
@@ -65,7 +69,7 @@ def answer_sentence_overlap(question: SquadQuestion, text: str) -> float | None:
     if not stems or not question.answers:
         return None
     start = question.answers[0].start
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text) if sentences is None else sentences:
         if sentence.start <= start < sentence.end:
             return len(stems & set(content_stems(text[sentence.start : sentence.end]))) / len(stems)
     return None
@@ -76,11 +80,15 @@ def scores_by_overlap(
 ) -> dict[str, AnswerScores]:
     """``summarize`` of ``results`` per :data:`OVERLAP_GROUPS` (``texts``: article text by
     ``doc_id``, as indexed). Questions without an overlap and empty groups are left out."""
-    overlaps = {
-        question.question_id: answer_sentence_overlap(question, texts[question.doc_id])
-        for question in questions
-        if question.doc_id in texts
-    }
+    sentences: dict[str, list[Span]] = {}
+    overlaps = {}
+    for question in questions:
+        if question.doc_id not in texts:
+            continue
+        text = texts[question.doc_id]
+        if question.doc_id not in sentences:
+            sentences[question.doc_id] = split_sentences(text)
+        overlaps[question.question_id] = answer_sentence_overlap(question, text, sentences[question.doc_id])
     grouped: dict[str, AnswerScores] = {}
     for group in OVERLAP_GROUPS:
         members = [

@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
+# No pip download cache: a fresh machine installs once, and the cache would double the disk used.
+export PIP_NO_CACHE_DIR := 1
+# The installed .venv takes about 2.5 GB (torch, gradio, onnxruntime, ...).
+NEEDED_GB := 3
 
 .PHONY: run test install index browser emulator bench bench-scale lint clean
 
@@ -14,6 +18,9 @@ $(BIN)/python:
 
 # torch first: the pinned CPU build; an unpinned torch would pull GBs of CUDA packages.
 $(STAMP): $(BIN)/python pyproject.toml
+	@free=$$(df -Pk . | awk 'NR == 2 { print int($$4 / 1048576) }'); \
+	if [ -n "$$free" ] && [ "$$free" -lt $(NEEDED_GB) ]; then \
+		echo "warning: $$free GB free on this disk; the install needs about $(NEEDED_GB) GB"; fi
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,speed]'
 	touch $(STAMP)

@@ -49,24 +49,18 @@ def trained_encoder(folder: Path) -> Encode:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from rag.training.matcher import embed
+
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModel.from_pretrained(folder).eval()
 
     def encode(texts: Sequence[str], length: int) -> np.ndarray:
-        out = []
         with torch.inference_mode():
-            for first in range(0, len(texts), 128):
-                batch = tokenizer(
-                    list(texts[first : first + 128]),
-                    padding=True,
-                    truncation=True,
-                    max_length=length,
-                    return_tensors="pt",
-                )
-                hidden = model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                out.append(torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1))
-        return torch.cat(out).numpy()
+            batches = [
+                embed(model, tokenizer, texts[first : first + 128], length)
+                for first in range(0, len(texts), 128)
+            ]
+        return torch.cat(batches).numpy()
 
     return encode
 

@@ -112,7 +112,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
-def _embed(model: Any, tokenizer: Any, texts: Sequence[str], length: int) -> Any:
+def embed(model: Any, tokenizer: Any, texts: Sequence[str], length: int) -> Any:
     """Mean-pooled, L2-normalized embeddings (the sentence-transformers pooling of the base model)."""
     import torch
 
@@ -157,9 +157,9 @@ def train(args: argparse.Namespace) -> Path:
     started = time.perf_counter()
     for step in range(done + 1, total + 1):
         batch = examples[(step - 1) * args.batch_size : step * args.batch_size]
-        questions = _embed(model, tokenizer, [e.question for e in batch], QUESTION_LENGTH)
+        questions = embed(model, tokenizer, [e.question for e in batch], QUESTION_LENGTH)
         sentences = [e.sentence for e in batch] + [n for e in batch for n in e.negatives]
-        candidates = _embed(model, tokenizer, sentences, SENTENCE_LENGTH)
+        candidates = embed(model, tokenizer, sentences, SENTENCE_LENGTH)
         logits = SCALE * questions @ candidates.T
         loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
         loss.backward()

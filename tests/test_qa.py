@@ -274,6 +274,17 @@ def test_role_holder_is_the_one_whose_title_matches(seed_index):
     assert rag.ask("Who is China's foreign minister?", index=seed_index).text == "Wang Yi"
 
 
+@pytest.mark.slow
+def test_a_passive_question_is_answered_with_the_active_sentence_object(seed_index):
+    # "China's state-run media outlets have accused the US and other Western countries of ..."
+    answer = rag.ask("Who was accused of orchestrating the turmoil?", index=seed_index)
+    assert answer.found, answer.message
+    assert answer.text == "the US and other Western countries"
+    assert_cited_exactly(seed_index, answer)
+    accusers = rag.ask("Who accused the US of orchestrating the turmoil?", index=seed_index)
+    assert accusers.text == "China’s state-run media outlets"
+
+
 def test_resolve_puts_the_carried_name_in_place_of_the_pronoun():
     turns = [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")]
     resolved = resolve("What did he say about Hong Kong?", turns)

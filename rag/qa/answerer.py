@@ -15,7 +15,8 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    a question about what someone said skips the reader (trained on short factoid answers) and
    answers with the reported clause of the ranker's best sentences: ``statements``; a question
    for the holder of a role ("Who is X's foreign minister?") is answered with the person whose
-   title matches, not the one beside them: ``roles``;
+   title matches, not the one beside them: ``roles``; a passive question ("Who was accused of
+   ...?") with the active sentence's object, not its subject: ``voice``;
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
 9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)
@@ -35,7 +36,7 @@ from rag.index.base import DEFAULT_K, MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
-from rag.qa.compose import Ranking, compose_answers, with_role_answers, with_statement_spans
+from rag.qa.compose import Ranking, compose_answers, with_rule_answers, with_statement_spans
 from rag.qa.conflicts import conflicting
 from rag.qa.defaults import READER_ENV, SHIPPED_READER, default_index, shipped_reader
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
@@ -180,7 +181,7 @@ class QA:
                 ranking = replace(ranking, confidence=max(ranking.confidence, ranked.confidence))
         if ranking.question.statement:
             ranking = with_statement_spans(ranking)
-        ranking = with_role_answers(ranking)
+        ranking = with_rule_answers(ranking)
         answers = compose_answers(question, ranking, self.model.spans, self.max_alternatives)
         best = answers[0]
         if ranking.confidence < self.min_score:

@@ -21,6 +21,7 @@ from rag.qa.sentences import Candidate
 from rag.qa.spans import span_candidates, span_features
 from rag.qa.statements import MIN_CLAUSE_WORDS, statement_span
 from rag.qa.text import words
+from rag.qa.voice import object_instead, passive_question
 from rag.types import Answer, Citation, Hit, Span
 
 #: Extra citations of other sentences that hold the same answer text, at most.
@@ -149,6 +150,27 @@ def with_role_answers(ranking: Ranking) -> Ranking:
     shares[position] = max(1.0, float(shares[position]))
     spans = {**ranking.reader_spans, position: Span(sentence.start + start, sentence.start + end)}
     return replace(ranking, order=order, shares=shares, reader_spans=spans)
+
+
+def with_rule_answers(ranking: Ranking) -> Ranking:
+    """The hand-written English rules over the chosen spans: role holders, then passive voice."""
+    return with_voice_answers(with_role_answers(ranking))
+
+
+def with_voice_answers(ranking: Ranking) -> Ranking:
+    """``ranking`` with a passive question's reader spans moved from the active sentence's subject
+    to its object (``rag.qa.voice``): "Who was accused of ...?" answers with the accused."""
+    asked = passive_question(ranking.question.text)
+    if asked is None or not ranking.reader_spans:
+        return ranking
+    spans = dict(ranking.reader_spans)
+    for position, span in ranking.reader_spans.items():
+        sentence = ranking.candidates[position].span
+        text = ranking.candidates[position].text
+        moved = object_instead(asked, text, span.start - sentence.start, span.end - sentence.start)
+        if moved is not None:
+            spans[position] = Span(sentence.start + moved[0], sentence.start + moved[1])
+    return replace(ranking, reader_spans=spans)
 
 
 def scored_span(spans: Scorer, question: Question, candidate: Candidate, view: SentenceView) -> Span:

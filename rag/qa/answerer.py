@@ -14,9 +14,8 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`;
    a question about what someone said skips the reader (trained on short factoid answers) and
    answers with the reported clause of the ranker's best sentences: ``statements``; a question
-   for the holder of a role ("Who is X's foreign minister?") is answered with the person whose
-   title matches, not the one beside them: ``roles``; a passive question ("Who was accused of
-   ...?") with the active sentence's object, not its subject: ``voice``;
+   for a role's holder ("Who is X's foreign minister?") with the person whose title matches:
+   ``roles``; a passive one ("Who was accused of ...?") with the active verb's object: ``voice``;
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
 9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)

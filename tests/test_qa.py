@@ -283,6 +283,8 @@ def test_a_passive_question_is_answered_with_the_active_sentence_object(seed_ind
     assert_cited_exactly(seed_index, answer)
     accusers = rag.ask("Who accused the US of orchestrating the turmoil?", index=seed_index)
     assert accusers.text == "China’s state-run media outlets"
+    # "... when the US accused China of backtracking", not the sentence where the US is accused
+    assert rag.ask("Who was accused by the US?", index=seed_index).text == "China"
 
 
 def test_resolve_puts_the_carried_name_in_place_of_the_pronoun():

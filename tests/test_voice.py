@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.qa.voice import object_instead, passive_question
+from rag.qa.voice import agent_acts, agent_is_object, object_instead, passive_question
 
 SENTENCE = (
     "China’s state-run media outlets have accused the US and other Western countries of "
@@ -60,3 +60,15 @@ def test_the_subject_of_the_active_verb_gives_way_to_its_object():
 )
 def test_by_questions_move_only_when_the_span_is_the_agent(question, sentence, span, expected):
     assert _moved(question, sentence, span) == expected
+
+
+def test_a_by_question_prefers_the_sentence_where_the_agent_acts():
+    asked = passive_question("Who was accused by the US?")
+    assert asked is not None
+    acting = "Talks collapsed in May, when the US accused China of backtracking on its concessions."
+    assert agent_is_object(asked, SENTENCE) and not agent_is_object(asked, acting)
+    found = agent_acts(asked, acting)
+    assert found is not None and acting[found[0] : found[1]] == "China"
+    assert agent_acts(asked, SENTENCE) is None
+    no_agent = passive_question("Who was accused of orchestrating the turmoil?")
+    assert no_agent is not None and agent_acts(no_agent, acting) is None

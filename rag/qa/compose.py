@@ -21,7 +21,7 @@ from rag.qa.sentences import Candidate
 from rag.qa.spans import span_candidates, span_features
 from rag.qa.statements import MIN_CLAUSE_WORDS, statement_span
 from rag.qa.text import words
-from rag.qa.voice import object_instead, passive_question
+from rag.qa.voice import agent_acts, agent_is_object, object_instead, passive_question
 from rag.types import Answer, Citation, Hit, Span
 
 #: Extra citations of other sentences that hold the same answer text, at most.
@@ -143,12 +143,16 @@ def with_role_answers(ranking: Ranking) -> Ranking:
         chosen = next(((p, span) for p, span in titled if span is not None), None)
     if chosen is None:
         return ranking
-    position, (start, end) = chosen
+    return _answered_first(ranking, *chosen)
+
+
+def _answered_first(ranking: Ranking, position: int, span: tuple[int, int]) -> Ranking:
+    """``ranking`` with sentence ``position`` first, answered with ``span`` (sentence offsets)."""
     sentence = ranking.candidates[position].span
     order = np.concatenate([[position], [p for p in ranking.order if int(p) != position]])
     shares = ranking.shares.copy()
     shares[position] = max(1.0, float(shares[position]))
-    spans = {**ranking.reader_spans, position: Span(sentence.start + start, sentence.start + end)}
+    spans = {**ranking.reader_spans, position: Span(sentence.start + span[0], sentence.start + span[1])}
     return replace(ranking, order=order, shares=shares, reader_spans=spans)
 
 
@@ -159,9 +163,11 @@ def with_rule_answers(ranking: Ranking) -> Ranking:
 
 def with_voice_answers(ranking: Ranking) -> Ranking:
     """``ranking`` with a passive question's reader spans moved from the active sentence's subject
-    to its object (``rag.qa.voice``): "Who was accused of ...?" answers with the accused."""
+    to its object (``rag.qa.voice``): "Who was accused of ...?" answers with the accused. For
+    "... by <agent>?", when the best sentence has the agent as the verb's object, the first of the
+    best ``ROLE_DEPTH`` with the agent acting goes first."""
     asked = passive_question(ranking.question.text)
-    if asked is None or not ranking.reader_spans:
+    if asked is None or not ranking.candidates:
         return ranking
     spans = dict(ranking.reader_spans)
     for position, span in ranking.reader_spans.items():
@@ -170,7 +176,13 @@ def with_voice_answers(ranking: Ranking) -> Ranking:
         moved = object_instead(asked, text, span.start - sentence.start, span.end - sentence.start)
         if moved is not None:
             spans[position] = Span(sentence.start + moved[0], sentence.start + moved[1])
-    return replace(ranking, reader_spans=spans)
+    ranking = replace(ranking, reader_spans=spans)
+    top = [int(position) for position in ranking.order[:ROLE_DEPTH]]
+    if not agent_is_object(asked, ranking.candidates[top[0]].text):
+        return ranking
+    acting = ((p, agent_acts(asked, ranking.candidates[p].text)) for p in top[1:])
+    chosen = next(((p, span) for p, span in acting if span is not None), None)
+    return ranking if chosen is None else _answered_first(ranking, *chosen)
 
 
 def scored_span(spans: Scorer, question: Question, candidate: Candidate, view: SentenceView) -> Span:

@@ -6,7 +6,9 @@ object of "accused"), but a span reader trained on SQuAD readily returns the acc
 in front of the verb). When the question is passive ("Who/What was <participle> ...") and the
 chosen span is the subject right before that same verb used actively in the sentence, the answer
 is the verb's object: the words after the verb up to the question's next preposition ("of"), or,
-for "... by <agent>?", up to the next preposition or clause break. Hand-written English rules;
+for "... by <agent>?", up to the next preposition or clause break. For "... by <agent>?", a
+sentence with the agent acting ("the US accused China of ...") also goes before a best sentence
+in which something is done to the agent ("media have accused the US of ..."). Hand-written English rules;
 nothing here is fitted.
 """
 
@@ -42,6 +44,8 @@ _OBJECT_END = re.compile(
     re.IGNORECASE,
 )
 MAX_OBJECT_WORDS = 12
+#: Words after the verb in which the agent counts as its object ("accused the US").
+AGENT_OBJECT_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -98,3 +102,26 @@ def object_instead(question: PassiveQuestion, sentence: str, start: int, end: in
             return None
         return first, last
     return None
+
+
+def agent_acts(question: PassiveQuestion, sentence: str) -> tuple[int, int] | None:
+    """For "Who was <verb> by <agent>?": offsets of the object when ``sentence`` has the agent doing
+    it ("the US accused China of ..."), else None."""
+    if not question.agent:
+        return None
+    for word in re.finditer(r"[\w’'-]+", sentence):
+        if word.group().lower() in question.agent:
+            found = object_instead(question, sentence, word.start(), word.end())
+            if found is not None:
+                return found
+    return None
+
+
+def agent_is_object(question: PassiveQuestion, sentence: str) -> bool:
+    """Whether ``sentence`` has the question's agent right after the verb ("have accused the US"):
+    it then says what was done to the agent, the other way round from what is asked."""
+    for verb in re.finditer(rf"\b{re.escape(question.verb)}\b", sentence, re.IGNORECASE):
+        following = re.findall(r"[\w’'-]+", sentence[verb.end() :])[:AGENT_OBJECT_WORDS]
+        if question.agent & {word.lower() for word in following}:
+            return True
+    return False

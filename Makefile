@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 # No pip download cache: a fresh machine installs once, and the cache would double the disk used.
 export PIP_NO_CACHE_DIR := 1
-# The installed .venv takes about 2.5 GB (torch, gradio, onnxruntime, ...).
+# The installed .venv takes about 2.4 GB with the test extras (torch, gradio, onnxruntime, ...).
 NEEDED_GB := 3
 
 .PHONY: run test install index browser emulator bench bench-scale lint clean

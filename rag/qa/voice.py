@@ -8,13 +8,14 @@ chosen span is the subject right before that same verb used actively in the sent
 is the verb's object: the words after the verb up to the question's next preposition ("of"), or,
 for "... by <agent>?", up to the next preposition or clause break. For "... by <agent>?", a
 sentence with the agent acting ("the US accused China of ...") also goes before a best sentence
-in which something is done to the agent ("media have accused the US of ..."). Hand-written English rules;
-nothing here is fitted.
+in which something is done to the agent ("media have accused the US of ..."). Hand-written
+English rules; nothing here is fitted.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _PASSIVE_QUESTION = re.compile(
@@ -78,12 +79,17 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[\w’'-]+", text.lower())) - _ARTICLES
 
 
+def _verbs(question: PassiveQuestion, sentence: str) -> Iterator[re.Match[str]]:
+    """Where the question's participle stands in ``sentence`` (as a whole word, any case)."""
+    return re.finditer(rf"\b{re.escape(question.verb)}\b", sentence, re.IGNORECASE)
+
+
 def object_instead(question: PassiveQuestion, sentence: str, start: int, end: int) -> tuple[int, int] | None:
     """Offsets in ``sentence`` of the active verb's object when ``sentence[start:end]`` (the chosen
     span) is that verb's subject, and for "by <agent>" names the agent, else None (the span stands)."""
     if question.agent and not question.agent & _words(sentence[start:end]):
         return None  # another subject: this sentence says what someone else did
-    for verb in re.finditer(rf"\b{re.escape(question.verb)}\b", sentence, re.IGNORECASE):
+    for verb in _verbs(question, sentence):
         gap = sentence[end : verb.start()]
         if verb.start() < end or not _ACTIVE_GAP.match(gap) or _PASSIVE_GAP.search(gap):
             continue
@@ -120,7 +126,7 @@ def agent_acts(question: PassiveQuestion, sentence: str) -> tuple[int, int] | No
 def agent_is_object(question: PassiveQuestion, sentence: str) -> bool:
     """Whether ``sentence`` has the question's agent right after the verb ("have accused the US"):
     it then says what was done to the agent, the other way round from what is asked."""
-    for verb in re.finditer(rf"\b{re.escape(question.verb)}\b", sentence, re.IGNORECASE):
+    for verb in _verbs(question, sentence):
         following = re.findall(r"[\w’'-]+", sentence[verb.end() :])[:AGENT_OBJECT_WORDS]
         if question.agent & {word.lower() for word in following}:
             return True

@@ -29,6 +29,27 @@ def test_titles_before_after_and_counterparts():
     assert named(sentence) == [("Ri Yong-ho", "North Korea's foreign minister")]
 
 
+def test_a_title_between_two_names_belongs_to_the_name_after_it():
+    # "the US and North Korea, <title>, Lee Do-hoon,": North Korea ends a clause, it is not the negotiator
+    sentence = (
+        "To facilitate the resumption of talks between the US and North Korea, South Korea's top nuclear "
+        "negotiator, Lee Do-hoon, met his Russian counterpart, Igor Morgulov, Tuesday."
+    )
+    assert named(sentence)[0] == ("Lee Do-hoon", "South Korea's top nuclear negotiator")
+    asked = role_question("Who is South Korea's top nuclear negotiator?")
+    assert asked is not None
+    found = role_holder_span(asked, sentence)
+    assert found is not None and sentence[slice(*found[0])] == "Lee Do-hoon"
+
+
+def test_a_possessive_title_that_speaks_is_not_an_apposition():
+    sentence = "China wants closer cooperation with North Korea, its top diplomat said on Tuesday."
+    assert named(sentence) == []
+    assert named("Wang Yi, its top diplomat, said on Tuesday that talks went well.") == [
+        ("Wang Yi", "its top diplomat")
+    ]
+
+
 @pytest.mark.parametrize(
     ("question", "holder"),
     [

@@ -65,6 +65,9 @@ _BEFORE = re.compile(
     rf"(?P<title>(?:{_CAPS}(?:['’]s?)?\s+)?{_ROLE_PHRASE}(?:\s+(?:of|for|at)\s+(?:the\s+)?{_CAPS})?),\s+"
     rf"(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})(?=[,.;)]|\s+[a-z])",
 )
+# A possessive title right before "said" is the speaker, not an apposition of the name before it.
+_SUBJECT_TITLE = re.compile(r"(?:its|his|her|their)\s", re.IGNORECASE)
+_SAID = re.compile(r"\s+(?:said|says|told)\b")
 # "North Korean Foreign Minister Ri Yong-ho": a capitalised run, its role word, then the name
 _RUN = re.compile(rf"{_WORD}(?:\s+(?:(?:of|and|for|the)\s+)*{_WORD})*")
 _COUNTERPART = re.compile(
@@ -120,10 +123,16 @@ def _words(text: str) -> tuple[str, ...]:
 
 def holders(sentence: str) -> list[Holder]:
     """Every person named with a title in ``sentence``."""
+    before = [Holder(name=m.span("name"), title=m.span("title")) for m in _BEFORE.finditer(sentence)]
     found: list[Holder] = []
-    for pattern in (_AFTER, _BEFORE):
-        for match in pattern.finditer(sentence):
-            found.append(Holder(name=match.span("name"), title=match.span("title")))
+    for match in _AFTER.finditer(sentence):
+        title = match.span("title")
+        if any(title[0] < other.title[1] and other.title[0] < title[1] for other in before):
+            continue  # "... North Korea, South Korea's negotiator, Lee Do-hoon,": the name after holds it
+        if _SUBJECT_TITLE.match(sentence, title[0]) and _SAID.match(sentence, title[1]):
+            continue  # "... with North Korea, its top diplomat said": the title is the speaker
+        found.append(Holder(name=match.span("name"), title=title))
+    found.extend(before)
     for run in _RUN.finditer(sentence):
         tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\S+", run.group())]
         last_start, last_end = tokens[-1]

@@ -145,7 +145,6 @@ PINNED_DEFAULTS = {
     "eval_every": 150,
     "eval_questions": 100,
     "checkpoint_every": 15,
-    "checkpoint_dir": "/tmp/rag-reader-checkpoints",
     "resume": False,
     "init": None,
     "pairs": None,
@@ -184,6 +183,8 @@ def test_every_reader_entry_point_parses_the_same_options():
     assert {name: defaults[name] for name in PINNED_DEFAULTS} == PINNED_DEFAULTS
     assert str(defaults["train"]).endswith("shared/train/squad-v1.1-train-subset.json")
     assert str(defaults["eval"]).endswith("shared/eval/squad-v1.1-dev-part-a.json")
+    # checkpoints stay in the (git-ignored) checkout, so training resumes in a later session
+    assert Path(str(defaults["checkpoint_dir"])).parts[-3:] == ("benchmarks", ".cache", "reader-checkpoints")
 
 
 def test_runtime_code_never_imports_training():

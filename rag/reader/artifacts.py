@@ -12,7 +12,8 @@ TOKENIZER_FILE = "tokenizer.json"
 SUMMARY_FILE = "training.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAMES = ("start_logits", "end_logits")
-#: Training checkpoints (resumable ``last.pt``) and the float weights written beside them.
-DEFAULT_CHECKPOINTS = Path("/tmp/rag-reader-checkpoints")
+#: Training checkpoints (resumable ``last.pt``) and the float weights written beside them: inside the
+#: checkout (git-ignored) so a run resumes in a later session; /tmp did not survive one.
+DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[2] / "benchmarks" / ".cache" / "reader-checkpoints"
 CHECKPOINT_NAME = "last.pt"
 TRAINED_DIR = "trained"

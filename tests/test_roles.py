@@ -53,6 +53,27 @@ def test_a_possessive_title_that_speaks_is_not_an_apposition():
 @pytest.mark.parametrize(
     ("question", "holder"),
     [
+        ("Who is China's top diplomat?", "Wang Yi"),
+        ("Who is North Korea's top diplomat?", "Ri Yong-ho"),
+        ("Who is the US's chief diplomat?", "Mike Pompeo"),
+    ],
+)
+def test_a_top_diplomat_is_the_foreign_minister_or_secretary_of_state(question, holder):
+    sentence = (
+        "Chinese Foreign Minister Wang Yi met North Korean Foreign Minister Ri Yong-ho days after "
+        "US Secretary of State Mike Pompeo's remarks."
+    )
+    asked = role_question(question)
+    assert asked is not None
+    found = role_holder_span(asked, sentence)
+    assert found is not None and found[1]
+    assert sentence[slice(*found[0])] == holder  # without the possessive "'s"
+    assert role_holder_span(asked, "Chinese Defence Minister Wei Fenghe met Ri Yong-ho's aides.") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "holder"),
+    [
         ("Who is France's foreign minister?", "Jean-Yves Le Drian"),
         ("Who is the Japanese foreign minister?", "Taro Kono"),
         ("Who is the president of France?", "Emmanuel Macron"),

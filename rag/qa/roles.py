@@ -15,7 +15,7 @@ is fitted.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _ROLE_NOUNS = (
     "minister", "president", "premier", "leader", "chancellor", "secretary", "spokesman", "spokeswoman",
@@ -42,6 +42,12 @@ _DEMONYMS = {
     "english": "england", "norwegian": "norway", "portuguese": "portugal", "belgian": "belgium",
 }  # fmt: skip
 _MIN_SHARED_PREFIX = 4
+# Offices news names by what they do, matched as the titles that hold them (role words in order,
+# the head noun last, as a question's role is read).
+_ROLE_ALIASES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    ("top", "diplomat"): (("foreign", "minister"), ("foreign", "secretary"), ("state", "secretary")),
+    ("chief", "diplomat"): (("foreign", "minister"), ("foreign", "secretary"), ("state", "secretary")),
+}
 # Words that make a title another role than the one asked ("Vice Foreign Minister").
 _LESSER = frozenset("vice deputy assistant former acting junior under ex-".split())
 
@@ -165,7 +171,15 @@ def holders(sentence: str) -> list[Holder]:
                 name=(tokens[first_name][0], tokens[-1][1]), title=(tokens[0][0], tokens[first_name - 1][1])
             )
         )
-    return found
+    return [_without_possessive(holder, sentence) for holder in found]
+
+
+def _without_possessive(holder: Holder, sentence: str) -> Holder:
+    """``holder`` with a possessive ending left out of the name ("Mike Pompeo's recent comments")."""
+    start, end = holder.name
+    if end - start > 2 and sentence[end - 2 : end] in ("'s", "’s"):
+        return replace(holder, name=(start, end - 2))
+    return holder
 
 
 def _role_part(title: str) -> str:
@@ -194,7 +208,18 @@ def _common_prefix(a: str, b: str) -> str:
 
 def title_matches(question: RoleQuestion, title: str) -> bool | None:
     """True when ``title`` is the asked role of the asked qualifier, False when it is the role of
-    another one ("Chinese Foreign Minister" for North Korea's), None when it is another role."""
+    another one ("Chinese Foreign Minister" for North Korea's), None when it is another role.
+    News names some offices by what they do: a "top diplomat" is matched as each of its titles."""
+    verdicts = [
+        _title_matches(RoleQuestion(role=role, qualifier=question.qualifier), title)
+        for role in (question.role, *_ROLE_ALIASES.get(question.role, ()))
+    ]
+    if True in verdicts:
+        return True
+    return False if False in verdicts else None
+
+
+def _title_matches(question: RoleQuestion, title: str) -> bool | None:
     words = _words(title)
     head = question.role[-1].rstrip("s")
     if not any(word.rstrip("s") == head for word in words):

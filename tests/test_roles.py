@@ -42,6 +42,19 @@ def test_a_title_between_two_names_belongs_to_the_name_after_it():
     assert found is not None and sentence[slice(*found[0])] == "Lee Do-hoon"
 
 
+def test_a_namesake_is_not_the_person_asked_about():
+    sentence = (
+        "Chinese Foreign Minister Wang Yi met Wang Sheng, a Korean studies professor at Jilin University."
+    )
+    span = title_of("Wang Sheng", sentence)
+    assert span is not None and sentence[slice(*span)] == "Korean studies professor at Jilin University"
+    span = title_of("Wang Yi", sentence)
+    assert span is not None and sentence[slice(*span)] == "Chinese Foreign Minister"
+    assert title_of("Wang Lei", sentence) is None  # shares a family name only
+    span = title_of("Pompeo", "US Secretary of State Mike Pompeo spoke.")  # a part of the full name
+    assert span is not None
+
+
 def test_a_possessive_title_that_speaks_is_not_an_apposition():
     sentence = "China wants closer cooperation with North Korea, its top diplomat said on Tuesday."
     assert named(sentence) == []

@@ -25,6 +25,7 @@ _ROLE_NOUNS = (
     "manager", "editor", "emperor", "pope", "prince", "princess", "speaker", "representative",
     "officer", "official", "adviser", "advisor", "negotiator", "administrator", "commissioner",
     "lawmaker", "sheriff", "chairperson", "boss", "executive", "monarch", "dictator", "ruler",
+    "professor", "expert", "analyst", "researcher", "scholar", "economist",
 )  # fmt: skip
 _ROLE = "|".join(_ROLE_NOUNS)
 # Words of a department after "Minister of ..." that are not part of the holder's name.
@@ -262,9 +263,11 @@ def only_other_holders(question: RoleQuestion, sentence: str) -> bool:
 
 def title_of(name: str, sentence: str) -> tuple[int, int] | None:
     """The title given to ``name`` in ``sentence`` ("North Korean Foreign Minister"), or None."""
-    wanted = name.lower().split()
+    wanted = set(name.lower().split())
     for holder in holders(sentence):
-        held = sentence[slice(*holder.name)].lower().split()
-        if held and (held == wanted or held[-1] == wanted[-1] or held[0] == wanted[0]):
+        held = set(sentence[slice(*holder.name)].lower().split())
+        # the same person named in full or in part ("Pompeo" for "Mike Pompeo"), not a namesake
+        # sharing one word ("Wang Yi" for "Wang Sheng")
+        if held and (held <= wanted or wanted <= held):
             return holder.title
     return None

@@ -55,6 +55,18 @@ def test_a_namesake_is_not_the_person_asked_about():
     assert span is not None
 
 
+def test_titles_in_a_relative_clause_and_whole_words_only():
+    sentence = (
+        "On Aug. 16, Kim Su-gil, who serves as director of the General Political Bureau of the Korean "
+        "People's Army, visited Beijing."
+    )
+    span = title_of("Kim Su-gil", sentence)
+    assert span is not None
+    assert sentence[slice(*span)] == "director of the General Political Bureau of the Korean People's Army"
+    # a lower-case title before a name starts at a word: not "ersian scholar" inside "Persian scholar"
+    assert named("The Persian scholar Ibn Sina wrote it.") == [("Ibn Sina", "scholar")]
+
+
 def test_a_possessive_title_that_speaks_is_not_an_apposition():
     sentence = "China wants closer cooperation with North Korea, its top diplomat said on Tuesday."
     assert named(sentence) == []

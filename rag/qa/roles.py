@@ -67,6 +67,12 @@ _AFTER = re.compile(
     rf"(?P<name>{_CAPS}),\s+(?:the\s+|a\s+)?(?P<title>(?:{_CAPS}(?:['’]s?)?\s+)?{_ROLE_PHRASE}"
     rf"(?:\s+(?:of|for|at)\s+(?:the\s+)?{_CAPS})?)(?=[,.;)]|\s+(?:and|who|said|told)\b)",
 )
+# "Kim Su-gil, who serves as director of the General Political Bureau of the Korean People's Army,"
+_WHO_SERVES = re.compile(
+    rf"(?P<name>{_CAPS}),\s+who\s+(?:serves|served|is|was|has\s+been)\s+(?:as\s+)?(?:the\s+|a\s+|an\s+)?"
+    rf"(?P<title>(?:{_CAPS}(?:['’]s?)?\s+)?{_ROLE_PHRASE}(?:\s+(?:of|for|at)\s+(?:the\s+)?{_CAPS}){{0,2}})"
+    rf"(?=[,.;)])",
+)
 # "North Korea's foreign minister, Ri Yong-ho," / "the foreign minister of North Korea, Ri Yong-ho"
 _BEFORE = re.compile(
     rf"(?P<title>(?:{_CAPS}(?:['’]s?)?\s+)?{_ROLE_PHRASE}(?:\s+(?:of|for|at)\s+(?:the\s+)?{_CAPS})?),\s+"
@@ -81,7 +87,7 @@ _COUNTERPART = re.compile(
     rf"(?P<title>(?:(?:his|her|their|its)\s+)?(?P<qualifier>{_CAPS})\s+counterparts?),?\s+$"
 )
 _FUNCTION_WORDS = r"by|with|to|of|the|a|an|and|as|from|for|that|at|in|on|said|says|told|is|was"
-_LEAD_TITLE = re.compile(rf"((?:(?!(?:{_FUNCTION_WORDS})\b)[a-z-]+\s+){{0,2}}(?:{_ROLE})s?)\s+$")
+_LEAD_TITLE = re.compile(rf"(?<![\w'’-])((?:(?!(?:{_FUNCTION_WORDS})\b)[a-z-]+\s+){{0,2}}(?:{_ROLE})s?)\s+$")
 _ROLE_WORD = re.compile(rf"^(?:{_ROLE})s?$", re.IGNORECASE)
 
 
@@ -140,6 +146,7 @@ def holders(sentence: str) -> list[Holder]:
             continue  # "... with North Korea, its top diplomat said": the title is the speaker
         found.append(Holder(name=match.span("name"), title=title))
     found.extend(before)
+    found.extend(Holder(name=m.span("name"), title=m.span("title")) for m in _WHO_SERVES.finditer(sentence))
     for run in _RUN.finditer(sentence):
         tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\S+", run.group())]
         last_start, last_end = tokens[-1]

@@ -287,6 +287,26 @@ def test_a_passive_question_is_answered_with_the_active_sentence_object(seed_ind
     assert rag.ask("Who was accused by the US?", index=seed_index).text == "China"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "... between the US and North Korea, South Korea's top nuclear negotiator, Lee Do-hoon, met ..."
+        ("Who is South Korea's top nuclear negotiator?", "Lee Do-hoon"),
+        # "China wants ... with North Korea, its top diplomat said": no holder named; Wang Yi is the minister
+        ("Who is China's top diplomat?", "Wang Yi"),
+        # not the title of his namesake Wang Yi
+        ("Who is Wang Sheng?", "Korean studies professor"),
+        ("Who is Kim Su-gil?", "director of the General Political Bureau of the Korean People’s Army"),
+    ],
+)
+def test_role_and_person_questions_on_news_sentences(seed_index, question, expected):
+    answer = rag.ask(question, index=seed_index)
+    assert answer.found, answer.message
+    assert expected in answer.text and len(answer.text) <= len(expected) + 30
+    assert_cited_exactly(seed_index, answer)
+
+
 def test_resolve_puts_the_carried_name_in_place_of_the_pronoun():
     turns = [Turn("Who did Wang Yi meet in Pyongyang?", "Ri Yong-ho")]
     resolved = resolve("What did he say about Hong Kong?", turns)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.qa.voice import agent_acts, agent_is_object, object_instead, passive_question
+from rag.qa.voice import agent_acts, agent_is_object, object_instead, passive_question, verb_with_adverb
 
 SENTENCE = (
     "China’s state-run media outlets have accused the US and other Western countries of "
@@ -72,3 +72,16 @@ def test_a_by_question_prefers_the_sentence_where_the_agent_acts():
     assert agent_acts(asked, SENTENCE) is None
     no_agent = passive_question("Who was accused of orchestrating the turmoil?")
     assert no_agent is not None and agent_acts(no_agent, acting) is None
+
+
+def test_a_do_question_answered_with_a_lone_adverb_gets_its_verb():
+    sentence = "The two allies have met repeatedly over the last year."
+    start = sentence.index("repeatedly")
+    found = verb_with_adverb(
+        "What have the two allies done over the last year?", sentence, start, start + len("repeatedly")
+    )
+    assert found is not None and sentence[slice(*found)] == "met repeatedly"
+    # not a "do" question, not a lone adverb, or no verb before it: unchanged
+    assert verb_with_adverb("How often have they met?", sentence, start, start + 10) is None
+    assert verb_with_adverb("What have they done?", sentence, 0, 14) is None
+    assert verb_with_adverb("What did they do?", "They have repeatedly met.", 10, 20) is None

@@ -21,7 +21,7 @@ from rag.qa.sentences import Candidate
 from rag.qa.spans import span_candidates, span_features
 from rag.qa.statements import MIN_CLAUSE_WORDS, statement_span
 from rag.qa.text import words
-from rag.qa.voice import agent_acts, agent_is_object, object_instead, passive_question
+from rag.qa.voice import agent_acts, agent_is_object, object_instead, passive_question, verb_with_adverb
 from rag.types import Answer, Citation, Hit, Span
 
 #: Extra citations of other sentences that hold the same answer text, at most.
@@ -157,8 +157,21 @@ def _answered_first(ranking: Ranking, position: int, span: tuple[int, int]) -> R
 
 
 def with_rule_answers(ranking: Ranking) -> Ranking:
-    """The hand-written English rules over the chosen spans: role holders, then passive voice."""
-    return with_voice_answers(with_role_answers(ranking))
+    """The hand-written English rules over the chosen spans: role holders, passive voice, and a
+    "What did X do?" answered with a lone adverb gets its verb (``rag.qa.voice``)."""
+    ranking = with_voice_answers(with_role_answers(ranking))
+    spans = dict(ranking.reader_spans)
+    for position, span in ranking.reader_spans.items():
+        sentence = ranking.candidates[position].span
+        found = verb_with_adverb(
+            ranking.question.text,
+            ranking.candidates[position].text,
+            span.start - sentence.start,
+            span.end - sentence.start,
+        )
+        if found is not None:
+            spans[position] = Span(sentence.start + found[0], sentence.start + found[1])
+    return replace(ranking, reader_spans=spans)
 
 
 def with_voice_answers(ranking: Ranking) -> Ranking:

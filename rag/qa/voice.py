@@ -8,8 +8,9 @@ chosen span is the subject right before that same verb used actively in the sent
 is the verb's object: the words after the verb up to the question's next preposition ("of"), or,
 for "... by <agent>?", up to the next preposition or clause break. For "... by <agent>?", a
 sentence with the agent acting ("the US accused China of ...") also goes before a best sentence
-in which something is done to the agent ("media have accused the US of ..."). Hand-written
-English rules; nothing here is fitted.
+in which something is done to the agent ("media have accused the US of ..."). And "What have the
+allies done?" answered with a lone adverb ("repeatedly") gets the verb before it ("met
+repeatedly"). Hand-written English rules; nothing here is fitted.
 """
 
 from __future__ import annotations
@@ -131,3 +132,22 @@ def agent_is_object(question: PassiveQuestion, sentence: str) -> bool:
         if question.agent & {word.lower() for word in following}:
             return True
     return False
+
+
+_DO_QUESTION = re.compile(r"^\s*what\b.*\b(?:do|does|did|done|doing)\b[^?]*\??\s*$", re.IGNORECASE)
+_ADVERB = re.compile(r"^(?:[a-z]+ly|again|together|twice|often|instead|too|well|back|away)$")
+_NOT_A_VERB = frozenset(
+    "have has had having be been being is are was were will would shall should can could may might must "
+    "do does did not never also and or but the a an to of in on at by for with".split()
+)
+
+
+def verb_with_adverb(question: str, sentence: str, start: int, end: int) -> tuple[int, int] | None:
+    """For "What have the two allies done ...?" answered with a lone adverb ("repeatedly" of
+    "have met repeatedly"), the verb and the adverb ("met repeatedly"); None when it does not apply."""
+    if _DO_QUESTION.match(question) is None or _ADVERB.match(sentence[start:end]) is None:
+        return None
+    before = re.search(r"([a-z]+)\s+$", sentence[:start])
+    if before is None or before.group(1) in _NOT_A_VERB:
+        return None
+    return before.start(1), end

@@ -68,3 +68,26 @@ def test_other_questions(question):
 def test_statement_span(sentence, clause):
     start, end = statement_span(sentence)
     assert sentence[start:end] == clause
+
+
+def test_what_someone_told_someone_during_a_meeting():
+    assert asks_statement("What did Kim tell Wang during their meeting?")
+    # a promise or a thought with an object is not a statement question
+    assert not asks_statement("What did Temüjin promise his followers in exchange for their obedience?")
+    sentence = (
+        "“North Korea is willing to work together with China to push forward the friendly relations,” "
+        "Kim told Wang during their meeting at the headquarters of the Worker’s Party."
+    )
+    start, end = statement_span(sentence)
+    assert sentence[start:end] == (
+        "North Korea is willing to work together with China to push forward the friendly relations"
+    )
+
+
+def test_a_leading_time_phrase_is_not_the_reported_clause():
+    sentence = "On Tuesday morning, the spokesman said the talks would resume next week."
+    start, end = statement_span(sentence)
+    assert sentence[start:end] == "the talks would resume next week"
+    sentence = "The talks will resume next week, the minister told reporters in Beijing on Monday."
+    start, end = statement_span(sentence)
+    assert sentence[start:end] == "The talks will resume next week"

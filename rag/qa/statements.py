@@ -47,9 +47,12 @@ _STANCE_NOUNS = (
 # After the verb: nothing more, a topic ("about Hong Kong", "on the deal", "to reporters ..."), or
 # an object of up to three words ("tell reporters"); not "think the plague was", "describe X as".
 _TOPIC = r"(?:\s+(?:about|on|regarding|concerning|of|to|in|at|after|during|when|following|before)\b[^?]*|(?:\s+(?!(?:was|were|is|are|as|be|been|in|for|with)\b)[\w'’.-]+){0,3})\s*[?.!]*\s*$"
+# "What did Kim tell Wang during their meeting?": whom, then when or what about.
+_TOLD_WHOM = r"(?:tell|told)\s+(?:[\w'’.-]+\s+){1,3}?(?:about|on|regarding|concerning|during|after|at|in|when|before)\b[^?]*"
 _STATEMENT_QUESTION = re.compile(
     rf"\bwhat\s+(?:did|does|do|has|have|had|will|would)\s+(?:[\w'’.-]+\s+){{0,8}}?"
     rf"(?:{_QUESTION_VERBS})\b{_TOPIC}"
+    rf"|\bwhat\s+(?:did|does|do|has|have|had|will|would)\s+(?:[\w'’.-]+\s+){{0,8}}?{_TOLD_WHOM}"
     rf"|\bwhat\s+(?:is|was|are|were|has\s+been)\s+(?:[\w'’.-]+\s+){{0,3}}?"
     rf"(?:[\w.-]+['’]s?|his|her|their|its)\s+(?:[\w-]+\s+)?(?:{_STANCE_NOUNS})\b"
     rf"|\bwhat\s+(?:is|was|are|were)\s+the\s+(?:[\w-]+\s+)?(?:{_STANCE_NOUNS})\s+(?:of|from|by)\b"
@@ -64,7 +67,13 @@ _VERB_THEN_CLAUSE = re.compile(
 )
 # "CLAUSE, the minister said." / "“CLAUSE,” he added."
 _CLAUSE_THEN_VERB = re.compile(
-    rf"^(?P<clause>.{{12,}}?)[,”\"’]+\s+(?:[\w'’.-]+\s+){{0,6}}?(?:{_ATTRIBUTION_VERBS})\b[^,]{{0,60}}[.!?]?\s*$",
+    rf"^(?P<clause>.{{12,}}?)[,”\"’]+\s+(?:[\w'’.-]+\s+){{0,6}}?(?:{_ATTRIBUTION_VERBS})\b(?:\s+[^\s,]+){{0,5}}[.!?]?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+# "“CLAUSE,” Kim told Wang during their meeting at the headquarters of the Worker's Party."
+_QUOTE_THEN_VERB = re.compile(
+    rf"^\s*[“\"](?P<clause>[^”\"]{{12,}})[”\"]\s+(?:[\w'’.-]+\s+){{0,6}}?(?:{_ATTRIBUTION_VERBS})\b"
+    rf"[^“”\"]{{0,160}}$",
     re.IGNORECASE | re.DOTALL,
 )
 _QUOTE = re.compile(r"[“\"]([^”\"]{12,})[”\"]")
@@ -98,7 +107,7 @@ def statement_span(sentence: str) -> tuple[int, int]:
     the clause after a speech verb ("said (that) ..."), a quotation of at least
     ``MIN_QUOTE_WORDS`` words, or else the whole sentence (edge punctuation and quote marks
     trimmed)."""
-    before = _CLAUSE_THEN_VERB.match(sentence)
+    before = _QUOTE_THEN_VERB.match(sentence) or _CLAUSE_THEN_VERB.match(sentence)
     if before is not None:
         start, end = _trimmed(sentence, before.start("clause"), before.end("clause"))
         if _long_enough(sentence, start, end):

@@ -34,6 +34,8 @@ def resolved(sentence: str, published: str | None = PUBLISHED) -> list[tuple[str
         ("The visit came two weeks ago.", [("two weeks ago", "2019-08-21", "day")]),
         ("Prices rose 3 months ago.", [("3 months ago", "2019-06", "month")]),
         ("China's National Day is October 1.", [("October 1", "2019-10-01", "day")]),
+        ("On Aug. 16, Kim Su-gil visited Beijing.", [("Aug. 16", "2019-08-16", "day")]),  # news style
+        ("The envoy arrives Sept. 9.", [("Sept. 9", "2019-09-09", "day")]),
         ("Last year the two sides signed a deal.", [("Last year", "2018", "year")]),
         ("Exports fell last month.", [("last month", "2019-08", "month")]),
         (

@@ -28,6 +28,9 @@ from rag.types import DateGranularity, ResolvedDate, Span
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAYS = "(?:" + "|".join(WEEKDAY_NAMES) + ")"
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# News style abbreviates months before a day ("Aug. 16", "Sept. 3"); only there, since "Jan" or
+# "Dec" alone may be a name.
+_ABBREVIATED = r"(?:Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.?"
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -40,7 +43,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "March last year", "May this year": a month in a year given relatively
     ("month_of_relative_year", re.compile(rf"\b(?P<phrase>(?P<month>{_MONTHS})\s+(?P<which>last|this|next)\s+year)\b")),
     # "October 1", "1 October" without a year after it
-    ("day_of_month", re.compile(rf"\b(?P<phrase>{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS})\b(?!,?\s+\d{{4}})")),
+    ("day_of_month", re.compile(rf"\b(?P<phrase>(?:{_MONTHS}|{_ABBREVIATED})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS})\b(?!,?\s+\d{{4}})")),
     # "last May", "next March": a month given relatively
     ("relative_month", re.compile(rf"\b(?P<phrase>(?P<which>last|next)\s+(?P<month>{_MONTHS}))\b(?!,?\s+\d)")),
     # "in May", "since March", "early June", "by December": a month without a year after it

@@ -100,6 +100,20 @@ def test_source_from_print_edition_and_author_blurb() -> None:
     assert find_source(["Nothing to see."]) is None
 
 
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        ("LONDON, England (CNN) -- Thousands of protesters marched through London.", "CNN"),
+        ("WASHINGTON (AP) — The Senate voted on Tuesday.", "AP"),
+        ("BEIJING (Reuters) - China said on Monday it would respond.", "Reuters"),
+        ("NATO (North Atlantic Treaty Organization) members met in Brussels.", None),  # no dateline dash
+        ("The (CNN) -- report was wrong.", None),  # no place in capitals before it
+    ],
+)
+def test_source_from_a_wire_dateline(line: str, source: str | None) -> None:
+    assert find_source([line]) == source
+
+
 def test_teaser_block_is_split_off() -> None:
     lines = [
         "Main story body sentence.",

@@ -99,6 +99,11 @@ SOURCE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^about the author\s*:\s*(?P<source>.+?)\s+(?:is|was|are)\b", re.I),
     re.compile(r"^(?:source|publisher)\s*:\s*(?P<source>.+)$", re.I),
     re.compile(r"^(?:©|\(c\)|copyright)\s*(?:\d{4}\s*)?(?P<source>[A-Z][\w.&' -]+?)\.?$", re.I),
+    # a wire dateline: "LONDON, England (CNN) --", "WASHINGTON (AP) —", "BEIJING (Reuters) -"
+    re.compile(
+        r"^[A-Z][A-Z.'’-]{2,}(?:\s+[A-Z][A-Z.'’-]+)*(?:,\s*[A-Z][\w.'’ -]{1,30})?\s*"
+        r"\((?P<source>[A-Z][\w.&'’-]*(?:\s+[\w.&'’-]+){0,2})\)\s*(?:--|—|–|-)"
+    ),
 )
 
 # Teaser footer of a related-stories block: "By The Korea Herald" then a date line.

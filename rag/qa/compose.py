@@ -8,6 +8,7 @@ hold the same text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -160,17 +161,21 @@ def with_rule_answers(ranking: Ranking) -> Ranking:
     """The hand-written English rules over the chosen spans: role holders, passive voice, and a
     "What did X do?" answered with a lone adverb gets its verb (``rag.qa.voice``)."""
     ranking = with_voice_answers(with_role_answers(ranking))
+    question = ranking.question.text
+    return _with_moved_spans(ranking, lambda text, start, end: verb_with_adverb(question, text, start, end))
+
+
+def _with_moved_spans(ranking: Ranking, move: Callable[[str, int, int], tuple[int, int] | None]) -> Ranking:
+    """``ranking`` with each reader span replaced by ``move(sentence, start, end)`` (offsets into
+    the sentence) where that gives one."""
     spans = dict(ranking.reader_spans)
     for position, span in ranking.reader_spans.items():
         sentence = ranking.candidates[position].span
-        found = verb_with_adverb(
-            ranking.question.text,
-            ranking.candidates[position].text,
-            span.start - sentence.start,
-            span.end - sentence.start,
+        moved = move(
+            ranking.candidates[position].text, span.start - sentence.start, span.end - sentence.start
         )
-        if found is not None:
-            spans[position] = Span(sentence.start + found[0], sentence.start + found[1])
+        if moved is not None:
+            spans[position] = Span(sentence.start + moved[0], sentence.start + moved[1])
     return replace(ranking, reader_spans=spans)
 
 
@@ -182,14 +187,7 @@ def with_voice_answers(ranking: Ranking) -> Ranking:
     asked = passive_question(ranking.question.text)
     if asked is None or not ranking.candidates:
         return ranking
-    spans = dict(ranking.reader_spans)
-    for position, span in ranking.reader_spans.items():
-        sentence = ranking.candidates[position].span
-        text = ranking.candidates[position].text
-        moved = object_instead(asked, text, span.start - sentence.start, span.end - sentence.start)
-        if moved is not None:
-            spans[position] = Span(sentence.start + moved[0], sentence.start + moved[1])
-    ranking = replace(ranking, reader_spans=spans)
+    ranking = _with_moved_spans(ranking, lambda text, start, end: object_instead(asked, text, start, end))
     top = [int(position) for position in ranking.order[:ROLE_DEPTH]]
     if not agent_is_object(asked, ranking.candidates[top[0]].text):
         return ranking

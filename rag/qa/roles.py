@@ -45,9 +45,10 @@ _DEMONYMS = {
 _MIN_SHARED_PREFIX = 4
 # Offices news names by what they do, matched as the titles that hold them (role words in order,
 # the head noun last, as a question's role is read).
+_DIPLOMAT_TITLES = (("foreign", "minister"), ("foreign", "secretary"), ("state", "secretary"))
 _ROLE_ALIASES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
-    ("top", "diplomat"): (("foreign", "minister"), ("foreign", "secretary"), ("state", "secretary")),
-    ("chief", "diplomat"): (("foreign", "minister"), ("foreign", "secretary"), ("state", "secretary")),
+    ("top", "diplomat"): _DIPLOMAT_TITLES,
+    ("chief", "diplomat"): _DIPLOMAT_TITLES,
 }
 # Words that make a title another role than the one asked ("Vice Foreign Minister").
 _LESSER = frozenset("vice deputy assistant former acting junior under ex-".split())

@@ -175,6 +175,14 @@ def assert_cited_exactly(index, answer):
     assert text[citation.passage_span.start : citation.passage_span.end] == citation.passage
 
 
+def assert_answered(index, question: str, expected: str) -> None:
+    """``question`` is answered with exactly ``expected``, cited at its place in the article."""
+    answer = rag.ask(question, index=index)
+    assert answer.found, answer.message
+    assert answer.text == expected
+    assert_cited_exactly(index, answer)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "expected", "articles"),
@@ -267,20 +275,16 @@ def test_statement_question_is_answered_with_what_was_said(seed_index):
 @pytest.mark.slow
 def test_role_holder_is_the_one_whose_title_matches(seed_index):
     # The seeds name China's and North Korea's foreign ministers side by side.
-    answer = rag.ask("Who is North Korea's foreign minister?", index=seed_index)
-    assert answer.found, answer.message
-    assert answer.text == "Ri Yong-ho"
-    assert_cited_exactly(seed_index, answer)
+    assert_answered(seed_index, "Who is North Korea's foreign minister?", "Ri Yong-ho")
     assert rag.ask("Who is China's foreign minister?", index=seed_index).text == "Wang Yi"
 
 
 @pytest.mark.slow
 def test_a_passive_question_is_answered_with_the_active_sentence_object(seed_index):
     # "China's state-run media outlets have accused the US and other Western countries of ..."
-    answer = rag.ask("Who was accused of orchestrating the turmoil?", index=seed_index)
-    assert answer.found, answer.message
-    assert answer.text == "the US and other Western countries"
-    assert_cited_exactly(seed_index, answer)
+    assert_answered(
+        seed_index, "Who was accused of orchestrating the turmoil?", "the US and other Western countries"
+    )
     accusers = rag.ask("Who accused the US of orchestrating the turmoil?", index=seed_index)
     assert accusers.text == "China’s state-run media outlets"
     # "... when the US accused China of backtracking", not the sentence where the US is accused

@@ -51,8 +51,7 @@ _TOPIC = r"(?:\s+(?:about|on|regarding|concerning|of|to|in|at|after|during|when|
 _TOLD_WHOM = r"(?:tell|told)\s+(?:[\w'’.-]+\s+){1,3}?(?:about|on|regarding|concerning|during|after|at|in|when|before)\b[^?]*"
 _STATEMENT_QUESTION = re.compile(
     rf"\bwhat\s+(?:did|does|do|has|have|had|will|would)\s+(?:[\w'’.-]+\s+){{0,8}}?"
-    rf"(?:{_QUESTION_VERBS})\b{_TOPIC}"
-    rf"|\bwhat\s+(?:did|does|do|has|have|had|will|would)\s+(?:[\w'’.-]+\s+){{0,8}}?{_TOLD_WHOM}"
+    rf"(?:(?:{_QUESTION_VERBS})\b{_TOPIC}|{_TOLD_WHOM})"
     rf"|\bwhat\s+(?:is|was|are|were|has\s+been)\s+(?:[\w'’.-]+\s+){{0,3}}?"
     rf"(?:[\w.-]+['’]s?|his|her|their|its)\s+(?:[\w-]+\s+)?(?:{_STANCE_NOUNS})\b"
     rf"|\bwhat\s+(?:is|was|are|were)\s+the\s+(?:[\w-]+\s+)?(?:{_STANCE_NOUNS})\s+(?:of|from|by)\b"

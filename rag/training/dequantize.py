@@ -22,15 +22,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE
-
-logger = logging.getLogger(__name__)
 
 _LINEARS = {  # MatMul node name inside one layer -> the torch module holding that weight
     "attention/output/dense": "attention.output.dense",

@@ -12,10 +12,10 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    ``calibration`` (its confidence inputs), in :meth:`QA.rank`;
 7. with a reader, re-read the best few sentences and re-rank them by the spans it finds:
    ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`;
-   a question about what someone said skips the reader (trained on short factoid answers) and
-   answers with the reported clause of the ranker's best sentences: ``statements``; a question
-   for a role's holder ("Who is X's foreign minister?") with the person whose title matches:
-   ``roles``; a passive one ("Who was accused of ...?") with the active verb's object: ``voice``;
+   "What did X say?" skips the reader and answers with the reported clause: ``statements``; a
+   question for a role's holder ("Who is X's foreign minister?") with the person whose title
+   matches: ``roles``; a passive one ("Who was accused of ...?") with the active verb's object:
+   ``voice``; an amount keeps the words that bound it ("at least 38"): ``amounts``;
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
 9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)

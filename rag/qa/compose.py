@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag.qa.amounts import with_bound
 from rag.qa.citations import cite, find_in_sentence
 from rag.qa.features import SentenceView
 from rag.qa.model import Scorer
@@ -158,11 +159,15 @@ def _answered_first(ranking: Ranking, position: int, span: tuple[int, int]) -> R
 
 
 def with_rule_answers(ranking: Ranking) -> Ranking:
-    """The hand-written English rules over the chosen spans: role holders, passive voice, and a
-    "What did X do?" answered with a lone adverb gets its verb (``rag.qa.voice``)."""
+    """The hand-written English rules over the chosen spans: role holders, passive voice, a
+    "What did X do?" answered with a lone adverb gets its verb (``rag.qa.voice``), and an amount
+    keeps its bound ("at least 38", ``rag.qa.amounts``)."""
     ranking = with_voice_answers(with_role_answers(ranking))
     question = ranking.question.text
-    return _with_moved_spans(ranking, lambda text, start, end: verb_with_adverb(question, text, start, end))
+    ranking = _with_moved_spans(
+        ranking, lambda text, start, end: verb_with_adverb(question, text, start, end)
+    )
+    return _with_moved_spans(ranking, with_bound)
 
 
 def _with_moved_spans(ranking: Ranking, move: Callable[[str, int, int], tuple[int, int] | None]) -> Ranking:

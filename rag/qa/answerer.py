@@ -11,11 +11,10 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
 6. rank the sentences and score the confidence: ``model`` (the fitted ranker) and
    ``calibration`` (its confidence inputs), in :meth:`QA.rank`;
 7. with a reader, re-read the best few sentences and re-rank them by the spans it finds:
-   ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`;
-   "What did X say?" skips the reader and answers with the reported clause: ``statements``; a
-   question for a role's holder ("Who is X's foreign minister?") with the person whose title
-   matches: ``roles``; a passive one ("Who was accused of ...?") with the active verb's object:
-   ``voice``; an amount keeps the words that bound it ("at least 38"): ``amounts``;
+   ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`
+   (an age is no count: ``ages``); "What did X say?" takes the reported clause (``statements``),
+   "Who is X's foreign minister?" the person so titled (``roles``), a passive question the active
+   verb's object (``voice``), an amount the words that bound it, "at least 38" (``amounts``);
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
 9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)
@@ -34,6 +33,7 @@ from rag.index import Filter, SearchIndex
 from rag.index.base import DEFAULT_K, MAX_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
+from rag.qa.ages import without_ages
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
 from rag.qa.compose import Ranking, compose_answers, with_rule_answers, with_statement_spans
 from rag.qa.conflicts import conflicting
@@ -234,9 +234,8 @@ class QA:
         )
 
     def reread(self, ranking: Ranking) -> Ranking:
-        """Re-rank the ranker's best sentences of ``ranking`` with the reader (see ``rag.qa.rerank``):
-        at most ``rerank.depth``, those within ``rerank.max_logit_gap`` of the best. The reader is
-        asked the ranked question (a follow-up's resolved text, ``followup.Resolved.text``)."""
+        """Re-rank the best sentences (at most ``rerank.depth``, within ``rerank.max_logit_gap`` of the
+        best) by the reader's spans for the ranked question (a follow-up's resolved text)."""
         if self.reader is None or self.rerank is None or not ranking.candidates:
             return ranking
         positions = ranking.order[
@@ -244,8 +243,8 @@ class QA:
         ]
         candidates = [ranking.candidates[position] for position in positions]
         windows = [sentence_window(candidate, number) for number, candidate in enumerate(candidates)]
-        spans = self.reader.read(ranking.question.text, windows)
-        stems = frozenset(ranking.question.stems)
+        question, stems = ranking.question.text, frozenset(ranking.question.stems)
+        spans = without_ages(question, self.reader.read(question, windows), candidates)
         read = [
             best_inside(candidate, spans, stems, self.rerank.overlap_penalty, window)
             for candidate, window in zip(candidates, windows, strict=True)

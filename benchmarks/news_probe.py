@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print(name: str, setting: str, report: dict[str, object]) -> None:
     print(
-        f"{name:5s} {setting:9s} questions {report['questions']}  sentence {report['sentence_accuracy']:.3f}  "
+        f"{name:5s} {setting:9s} questions {report['questions']}  "
+        f"sentence {report['sentence_accuracy']:.3f}  "
         f"EM {report['exact_match']:.3f}  F1 {report['f1']:.3f}  abstention {report['abstention_rate']:.3f}  "
         f"score>=0.5 right {report['confident_right']:.3f}"
     )

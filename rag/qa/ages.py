@@ -23,7 +23,9 @@ _COUNT = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d{1,3}(?:\s*(?:to|and|-)\s*\d{1,3})?")
 # what may stand right before an age: "Flynn, 19," or "Perez (52)" (a name), "aged", "age of", "ages"
 _BEFORE = re.compile(
-    r"(?:\b[A-Z][\w'.-]*(?:,\s*|\s*\(\s*)|\baged?\s+(?:of\s+|from\s+|between\s+)?|\bages\s+(?:of\s+|from\s+|between\s+)?)$"
+    r"(?:\b[A-Z][\w'.-]*(?:,\s*|\s*\(\s*)"
+    r"|\baged?\s+(?:of\s+|from\s+|between\s+)?"
+    r"|\bages\s+(?:of\s+|from\s+|between\s+)?)$"
 )
 # what may follow: "19," or "19)" after a name; "-year-old", " years old"
 _AFTER_APPOSITIVE = re.compile(r"^\s*[,)]")

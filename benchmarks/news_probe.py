@@ -7,12 +7,13 @@ holders, and questions worded from the headline. Two probes, both made up (not r
 - ``short`` (``benchmarks/news_probe/``): six wire-style articles of 290-350 words (an
   earthquake, a bribery sentence, a carmaker's results, an election, a bus crash, a protest) and
   66 questions with the answers a reader would accept, written before the answerer was run.
-- ``long`` (``benchmarks/news_probe/long/``): eight CNN-style articles of 690-780 words in 25-28
-  paragraphs, built the way the NewsQA set was, by three separate language-model helper agents:
-  one wrote the articles and their summary bullets (``highlights/``), one saw only the headlines
-  and bullets and wrote the questions (``asked.jsonl``), one marked the answers in the full
-  articles (``questions.jsonl``; questions the article does not answer have no answers and are
-  left out of the figures).
+- ``long`` (``benchmarks/news_probe/long/``): 40 CNN-style articles of 690-790 words in 24-30
+  paragraphs (some deliberately alike: two each of shootings, floods, elections, wildfires, doping
+  cases, sieges, mergers), built the way the NewsQA set was, by separate language-model helper
+  agents: writers wrote the articles and their summary bullets (``highlights/``), askers saw only
+  the headlines and bullets and wrote 8 questions per article (``asked.jsonl``), markers marked
+  the answers in the full articles (``questions.jsonl``: 314 of 320 answered; questions the
+  article does not answer have no answers and are left out of the figures).
 
 The seed articles go in as distractors (no questions). This script writes each probe as a SQuAD
 v1.1 file (each article one paragraph, its headline the title, each answer at its first

@@ -93,9 +93,24 @@ def test_rows_and_confidence_inputs_line_up_with_their_names():
         "margin_below_window": NO_SPAN_MARGIN - 4.0,
     }
     assert rows[0, RERANK_FEATURES.index("margin_below_window")] == -1.0
-    inputs = confidence_row(0.5, rows, np.array([1.0, 0.0]))
+    inputs = confidence_row(0.5, rows, np.array([1.0, 0.0]), ["a", "a"])
     assert inputs.shape == (len(CONFIDENCE_INPUTS),)
     assert inputs[0] == pytest.approx(0.0) and inputs[1] == 3.0
+    assert inputs[CONFIDENCE_INPUTS.index("rival_article_share")] == 0.0
+
+
+def test_a_close_sentence_of_another_article_is_a_rival_and_the_confidence_falls():
+    """A read sentence of another article one score below the winner gives ``exp(-1)``; a far one
+    gives about 0; and the shipped confidence falls as the rival comes closer."""
+    rows = np.zeros((3, len(RERANK_FEATURES)))
+    rival = CONFIDENCE_INPUTS.index("rival_article_share")
+    close = confidence_row(0.9, rows, np.array([3.0, 2.0, -5.0]), ["a", "b", "a"])
+    assert close[rival] == pytest.approx(math.exp(-1.0))
+    far = confidence_row(0.9, rows, np.array([3.0, 2.0, -5.0]), ["a", "a", "b"])
+    assert far[rival] == pytest.approx(math.exp(-8.0))
+    assert confidence_row(0.9, rows, np.array([3.0, 2.0, -5.0]), ["a", "a", "a"])[rival] == 0.0
+    model = shipped_rerank_model()
+    assert model.confidence(close) < model.confidence(far)
 
 
 def test_shipped_rerank_model_reads_and_a_damaged_copy_is_refused(tmp_path: Path):

@@ -63,9 +63,11 @@ def tiny_ranker_records() -> RankerRecords:
     return RankerRecords(tuple(questions), span_features, span_labels, 0.5, info)
 
 
-def sentence(logit: float, right: bool, margin: float | None, overlap: float = 0.0) -> SentenceRecord:
+def sentence(
+    logit: float, right: bool, margin: float | None, overlap: float = 0.0, doc: str = "d1"
+) -> SentenceRecord:
     spans = () if margin is None else (SpanRecord(0, 3, margin, overlap, float(right), float(right)),)
-    return SentenceRecord(logit, right, margin if margin is not None else -10.0, spans)
+    return SentenceRecord(logit, right, margin if margin is not None else -10.0, spans, doc)
 
 
 def tiny_rerank_records() -> RerankRecords:
@@ -79,14 +81,16 @@ def tiny_rerank_records() -> RerankRecords:
             "a2", 0.6, (sentence(2.0, False, -1.0, 0.5), sentence(1.5, True, 5.0), sentence(0.5, False, 1.0))
         ),
         QuestionRecord(
-            "a3", 0.5, (sentence(2.5, False, 0.0), sentence(2.0, False, -2.0), sentence(1.0, True, 6.0))
+            "a3",
+            0.5,
+            (sentence(2.5, False, 0.0), sentence(2.0, False, -2.0, doc="d2"), sentence(1.0, True, 6.0)),
         ),
         QuestionRecord(
             "a4", 0.7, (sentence(4.0, True, 3.0), sentence(0.5, False, 2.0), sentence(0.2, False, None))
         ),
     )
     unanswerable = (
-        QuestionRecord("u1", 0.3, (sentence(1.0, False, -3.0), sentence(0.8, False, -4.0))),
+        QuestionRecord("u1", 0.3, (sentence(1.0, False, -3.0), sentence(0.8, False, -4.0, doc="d2"))),
         QuestionRecord("u2", 0.2, (sentence(0.5, False, None), sentence(0.4, False, -5.0, 1.0))),
     )
     return RerankRecords(answerable, unanswerable, {"train_file": "tiny.json", "records_depth": 3})

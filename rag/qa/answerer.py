@@ -253,7 +253,8 @@ class QA:
         scores = self.rerank.scores(rows)
         new_order = np.argsort(-scores, kind="stable")
         order = np.concatenate([positions[new_order], ranking.order[len(positions) :]])
-        confidence = self.rerank.confidence(confidence_row(ranking.confidence, rows, scores))
+        articles = [candidate.article.doc_id for candidate in candidates]
+        confidence = self.rerank.confidence(confidence_row(ranking.confidence, rows, scores, articles))
         # read sentences: their share of the re-ranked scores; the rest stay below the last read one
         shares = ranking.shares * float(np.exp(scores - scores.max()).min())
         shares[positions] = np.exp(scores - scores.max())

@@ -53,6 +53,7 @@ CONFIDENCE_INPUTS: tuple[str, ...] = (
     "top_has_span",
     "top_ranker_logit_gap",
     "top_rerank_share",  # softmax share of the winner among the read sentences
+    "rival_article_share",  # best read sentence of another article: exp(its score - the winner's)
 )
 _FEATURE = {name: column for column, name in enumerate(RERANK_FEATURES)}
 
@@ -149,17 +150,27 @@ def rerank_rows(ranker_logits: np.ndarray, read: Sequence[ReadSentence]) -> np.n
     return rows
 
 
-def confidence_row(ranker_confidence: float, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """One row of :data:`CONFIDENCE_INPUTS` for the winner of ``scores`` (rows as ``rerank_rows``)."""
+def confidence_row(
+    ranker_confidence: float, rows: np.ndarray, scores: np.ndarray, articles: Sequence[str]
+) -> np.ndarray:
+    """One row of :data:`CONFIDENCE_INPUTS` for the winner of ``scores`` (rows as ``rerank_rows``;
+    ``articles``: each read sentence's article id).
+
+    ``rival_article_share`` is how close the best read sentence of *another* article comes to the
+    winner (0 when every read sentence is in the winner's article): a vague question ("How many
+    people died?") asked of many news articles finds a plausible answer in several of them.
+    """
     probability = min(max(ranker_confidence, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR)
     top = int(np.argmax(scores))
     shares = np.exp(scores - scores[top])
+    rivals = [share for share, article in zip(shares, articles, strict=True) if article != articles[top]]
     inputs = {
         "ranker_confidence_logit": math.log(probability / (1 - probability)),
         "top_reader_margin": rows[top, _FEATURE["reader_margin"]],
         "top_has_span": rows[top, _FEATURE["has_span"]],
         "top_ranker_logit_gap": rows[top, _FEATURE["ranker_logit_gap"]],
         "top_rerank_share": 1.0 / shares.sum(),
+        "rival_article_share": max(rivals, default=0.0),
     }
     return np.array([inputs[name] for name in CONFIDENCE_INPUTS])
 

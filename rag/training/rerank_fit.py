@@ -207,7 +207,8 @@ def fit_rerank_model(records: RerankRecords, max_depth: int | None = None) -> Re
                 continue
             rows, right = rows_of(record, depth, penalty, max_gap)
             scores = rows @ weights
-            inputs.append(confidence_row(record.confidence, rows, scores))
+            articles = [sentence.doc for sentence in record.sentences[: len(rows)]]
+            inputs.append(confidence_row(record.confidence, rows, scores, articles))
             labels.append(kind == "answerable" and bool(right[int(np.argmax(scores))]))
     inputs_array, labels_array = np.array(inputs), np.array(labels)
     logistic = LogisticRegression(C=CONFIDENCE_C, max_iter=CONFIDENCE_MAX_ITER).fit(

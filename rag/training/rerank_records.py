@@ -30,7 +30,7 @@ from rag.reader import HitReader
 
 log = logging.getLogger(__name__)
 
-RECORDS_FORMAT = 1
+RECORDS_FORMAT = 3  # 3: each read sentence names its article (``doc``)
 RECORDS_KIND = "reranker"
 #: Seed of the answerable and unanswerable samples and of the indexed/held-out halves.
 SEED = 1
@@ -55,12 +55,13 @@ class SpanRecord:
 @dataclass(frozen=True)
 class SentenceRecord:
     """One read sentence: ranker logit, whether it holds a reference, the best margin anywhere in
-    its window, and its distinct spans (best margin first)."""
+    its window, its distinct spans (best margin first) and its article's id."""
 
     logit: float
     right: bool
     window_margin: float
     spans: tuple[SpanRecord, ...]
+    doc: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class QuestionRecord:
                     "right": s.right,
                     "window_margin": s.window_margin,
                     "spans": [asdict(span) for span in s.spans],
+                    "doc": s.doc,
                 }
                 for s in self.sentences
             ],
@@ -97,6 +99,7 @@ class QuestionRecord:
                     right=bool(s["right"]),
                     window_margin=float(s["window_margin"]),
                     spans=tuple(SpanRecord(**span) for span in s["spans"]),
+                    doc=str(s["doc"]),
                 )
                 for s in data["sentences"]
             ),
@@ -216,6 +219,7 @@ def collect(
                     right=bool(sentence_holds(candidate.text, references)),
                     window_margin=max(in_window, default=NO_SPAN_MARGIN),
                     spans=tuple(best_first[:SPANS_PER_SENTENCE]),
+                    doc=doc_id,
                 )
             )
         records.append(QuestionRecord(question.question_id, ranking.confidence, tuple(sentences)))

@@ -93,6 +93,7 @@ def default_records_dir(
     from rag.qa.model import MODEL_PATH
     from rag.reader import DEFAULT_MODEL_DIR
     from rag.reader.artifacts import ONNX_FILE
+    from rag.training.rerank_records import RECORDS_FORMAT
 
     key = digest(
         DEFAULT_MODEL_DIR / ONNX_FILE,
@@ -101,6 +102,7 @@ def default_records_dir(
         str(answerable),
         str(unanswerable),
         ",".join(settings),
+        f"records format {RECORDS_FORMAT}",
     )
     return cache_dir / f"reranker-records-{key}-depth{depth}"
 

@@ -374,7 +374,10 @@ class NameReader:
 
 @pytest.mark.slow
 def test_a_reader_picks_the_span_inside_the_chosen_sentence(seed_index):
-    answer = rag.QA(seed_index, reader=NameReader("Ri Yong-ho")).ask("Who did Wang Yi meet in Pyongyang?")
+    # min_score 0: the stand-in's margin (1.0) is far below a trained reader's, and this test is
+    # about the span chosen, not about the confidence (tested in test_rerank)
+    qa = rag.QA(seed_index, reader=NameReader("Ri Yong-ho"), min_score=0.0)
+    answer = qa.ask("Who did Wang Yi meet in Pyongyang?")
     assert answer.text == "Ri Yong-ho"
     assert_cited_exactly(seed_index, answer)
 

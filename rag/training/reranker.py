@@ -29,7 +29,13 @@ from pathlib import Path
 from rag.qa.rerank import RERANK_PATH, SPANS_PER_WINDOW, RerankModel
 from rag.training.paths import DEFAULT_CACHE_DIR, TRAIN_SUBSET, digest, require_file
 from rag.training.rerank_fit import fit_rerank_model
-from rag.training.rerank_records import RerankRecords, collect, fit_questions, read_rerank_records
+from rag.training.rerank_records import (
+    RECORDS_FORMAT,
+    RerankRecords,
+    collect,
+    fit_questions,
+    read_rerank_records,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +99,6 @@ def default_records_dir(
     from rag.qa.model import MODEL_PATH
     from rag.reader import DEFAULT_MODEL_DIR
     from rag.reader.artifacts import ONNX_FILE
-    from rag.training.rerank_records import RECORDS_FORMAT
 
     key = digest(
         DEFAULT_MODEL_DIR / ONNX_FILE,

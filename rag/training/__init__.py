@@ -13,5 +13,7 @@ Commands (``rag train --help``), each also a module entry (``python -m rag.train
 
 The fitters first write their records (features and labels) to a folder under
 ``benchmarks/.cache/training`` (``paths``; embeddings cached by ``vectors``), then fit from the
-records alone: a refit from the same records writes a byte-identical model file.
+records alone: a refit from the same records writes a byte-identical model file. (Records
+collected on another CPU kind differ in the last digits of the int8 models' outputs, so the
+fit's discrete choices can differ there: see benchmarks/README.md, "Same answers on every CPU".)
 """

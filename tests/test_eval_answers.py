@@ -11,6 +11,7 @@ from rag.eval.scoring import (
     normalize_answer,
     percentile,
     sentence_holds,
+    sentence_holds_strict,
     summarize,
 )
 
@@ -31,6 +32,35 @@ def test_sentence_holds_whole_words_only():
     assert sentence_holds("It opened on October 1, 1949.", ["October 1"])
     assert not sentence_holds("It opened in 1949.", ["49"])
     assert not sentence_holds("Anything.", [""])
+
+
+def test_sentence_holds_reads_punctuation_as_a_word_break():
+    # SQuAD's normalization deletes punctuation: "Darwin's" -> "darwins", "39-yard" -> "39yard".
+    darwin = "Smith wrote a hundred years before Charles Darwin's theory of evolution."
+    assert not sentence_holds_strict(darwin, ["Charles Darwin"])
+    assert sentence_holds(darwin, ["Charles Darwin"])
+    assert sentence_holds("Then Gano's 39-yard field goal cut the deficit.", ["39"])
+    assert sentence_holds("The rate is temperature-dependent.", ["temperature"])
+    # still whole words, and what the strict check accepts stays accepted
+    assert not sentence_holds("It opened in 1949-50.", ["49"])
+    assert sentence_holds("Ri Yong-ho met him.", ["Ri Yongho"])
+    assert not sentence_holds("Anything.", ["", "!"])
+
+
+def test_judge_keeps_the_strict_figure_beside():
+    from rag.eval.scoring import judge
+    from rag.eval.squad import SquadAnswer, SquadQuestion
+    from rag.types import Answer
+
+    sentence = "Smith wrote before Charles Darwin's theory."
+    answer = Answer(
+        question="Whose theory?", found=True, text="Charles Darwin's", sentence=sentence, score=0.9
+    )
+    question = SquadQuestion("q1", "Whose theory?", "d", (SquadAnswer("Charles Darwin", 19),))
+    result = judge(question, answer, 0.01)
+    assert (result.sentence_correct, result.sentence_correct_strict) == (True, False)
+    scores = summarize([result])
+    assert (scores.sentence_accuracy, scores.strict_sentence_accuracy) == (1.0, 0.0)
 
 
 def test_percentile_nearest_rank():

@@ -83,3 +83,23 @@ def test_eval_answers_reports_the_groups(tmp_path, monkeypatch, capsys):
     assert {name: group["questions"] for name, group in groups.items()} == {"partly shared": 1, "lexical": 3}
     assert main(arguments) == 0
     assert "question words in the answer sentence" in capsys.readouterr().out
+
+
+def test_eval_answers_writes_one_detail_line_per_question(tmp_path, monkeypatch, capsys):
+    fake = HashingEmbedder(model_name=MODEL_NAME, dimension=MODEL_DIMENSION)
+    monkeypatch.setattr("rag.index.base.get_embedder", lambda: fake)
+    squad_file = tmp_path / "tiny-squad.json"
+    squad_file.write_text(json.dumps(TINY_SQUAD), encoding="utf-8")
+    details = tmp_path / "details.jsonl"
+    arguments = ["eval", "answers", str(squad_file), "--no-reader", "--index-dir", str(tmp_path / "index")]
+    assert main([*arguments, "--json", "--details", str(details)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    lines = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+    asked = [qa for page in TINY_SQUAD["data"] for paragraph in page["paragraphs"] for qa in paragraph["qas"]]
+    assert sorted(line["id"] for line in lines) == sorted(qa["id"] for qa in asked)
+    assert sum(line["sentence_correct"] for line in lines) / len(lines) == report["sentence_accuracy"]
+    for line in lines:
+        qa = next(qa for qa in asked if qa["id"] == line["id"])
+        assert line["question"] == qa["question"]
+        assert line["references"] == sorted({answer["text"] for answer in qa["answers"]})
+        assert line["answer"] and line["answer"] in line["sentence"]

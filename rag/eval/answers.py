@@ -11,7 +11,9 @@ Three settings (``--setting``), each asking every question through :class:`rag.Q
 Printed (``--json`` too):
 
 - sentence accuracy: the answer's sentence (or, when the answerer abstained, its best
-  candidate's) contains a reference answer (SQuAD-normalized, whole words);
+  candidate's) contains a reference answer (SQuAD-normalized, whole words, punctuation read as a
+  word break: ``rag.eval.scoring.sentence_holds``); the strict figure of runs before 2026-12-03,
+  which deleted punctuation ("Darwin's" did not hold "Darwin"), is printed beside it;
 - exact match and F1 of the answer text against the references (SQuAD v1.1 script rules),
   with the same fallback to the best candidate when abstaining;
 - abstention rate (``found=False``) and the same scores over answered questions only;
@@ -33,15 +35,19 @@ abstention rate there should be high.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
 
 from rag.eval.documents import DOCUMENT_MAX_WORDS, DOCUMENT_MIN_WORDS, join_paragraphs
 from rag.eval.overlap import group_report, scores_by_overlap
-from rag.eval.scoring import CONFIDENT_SCORE, QuestionResult, judge, summarize
+from rag.eval.scoring import CONFIDENT_SCORE, QuestionResult, best_guess, judge, summarize
 from rag.eval.squad import (
     DEFAULT_SEED,
     SquadQuestion,
@@ -54,6 +60,7 @@ from rag.eval.squad import (
 from rag.index.filters import Filter
 from rag.qa import QA
 from rag.qa.answerer import SHIPPED_READER
+from rag.types import Answer
 
 
 def evaluate_answers(
@@ -62,11 +69,13 @@ def evaluate_answers(
     answerable: bool = True,
     progress: bool = False,
     closed: bool = False,
+    details: TextIO | None = None,
 ) -> list[QuestionResult]:
     """Ask every question through ``qa`` and judge the answers (with each one's latency).
 
     ``closed``: each question searches only its own document (``Filter(doc_ids=...)``), as when
-    a user asks about the one article they uploaded.
+    a user asks about the one article they uploaded. ``details``: one JSON line per question is
+    written there (:func:`detail_line`).
     """
     from tqdm import tqdm
 
@@ -75,8 +84,29 @@ def evaluate_answers(
         filters = Filter(doc_ids=(question.doc_id,)) if closed else None
         started = time.perf_counter()
         answer = qa.ask(question.question, filters=filters)
-        results.append(judge(question, answer, time.perf_counter() - started, answerable))
+        result = judge(question, answer, time.perf_counter() - started, answerable)
+        results.append(result)
+        if details is not None:
+            details.write(json.dumps(detail_line(question, answer, result), ensure_ascii=False) + "\n")
     return results
+
+
+def detail_line(question: SquadQuestion, answer: Answer, result: QuestionResult) -> dict[str, object]:
+    """What ``--details`` keeps of one question: the question and its references, the answer (or
+    the best candidate scored in its place when abstaining), which article it came from, and the
+    judgement."""
+    guess = best_guess(answer)
+    return {
+        "id": question.question_id,
+        "question": question.question,
+        "references": sorted({reference.text for reference in question.answers}),
+        "doc_id": question.doc_id,
+        "answer": guess.text if guess else "",
+        "sentence": guess.sentence if guess else "",
+        "answer_doc_id": guess.citations[0].doc_id if guess and guess.citations else None,
+        **{key: value for key, value in asdict(result).items() if key not in ("question_id", "seconds")},
+        "ms": round(result.seconds * 1000, 1),
+    }
 
 
 def split_half(data: SquadSet, seed: int = DEFAULT_SEED) -> tuple[list[str], list[str]]:
@@ -119,6 +149,11 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         action="store_true",
         help="index half the paragraphs, ask the other half's questions",
     )
+    parser.add_argument(
+        "--details",
+        type=Path,
+        help="also write one JSON line per question (question, references, answer, sentence, judgement)",
+    )
     readers = parser.add_mutually_exclusive_group()
     readers.add_argument(
         "--no-reader", action="store_true", help="answer at sentence level, without the trained span reader"
@@ -152,13 +187,16 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     index = build_index(articles, index_dir, progress=not args.json)
     reader = None if args.no_reader else SHIPPED_READER
     qa = QA(index, **({"k": args.k} if args.k else {}), min_score=args.min_score, reader=reader)
-    results = evaluate_answers(
-        qa,
-        questions,
-        answerable=not args.unanswerable,
-        progress=not args.json,
-        closed=args.setting == "closed",
-    )
+    with contextlib.ExitStack() as stack:
+        details = stack.enter_context(args.details.open("w", encoding="utf-8")) if args.details else None
+        results = evaluate_answers(
+            qa,
+            questions,
+            answerable=not args.unanswerable,
+            progress=not args.json,
+            closed=args.setting == "closed",
+            details=details,
+        )
     scores = summarize(results)
     # For unanswerable questions the answer sentence is in an unindexed article: no groups.
     groups = (
@@ -188,7 +226,8 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         f"{len(articles)} articles; k={qa.k}, min_score={qa.min_score:.2f}{', span reader' if qa.reader is not None else ''}"
     )
     print(
-        f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f})"
+        f"sentence accuracy  {scores.sentence_accuracy:.3f}   (answered only: {scores.answered_sentence_accuracy:.3f}; "
+        f"strict, punctuation deleted as before 2026-12-03: {scores.strict_sentence_accuracy:.3f})"
     )
     print(f"exact match        {scores.exact_match:.3f}   (answered only: {scores.answered_exact_match:.3f})")
     print(f"F1                 {scores.f1:.3f}   (answered only: {scores.answered_f1:.3f})")

@@ -27,7 +27,8 @@ import numpy as np
 
 from rag.chunk import split_sentences
 from rag.eval.answers import split_half
-from rag.eval.scoring import exact_match, sentence_holds
+from rag.eval.scoring import exact_match
+from rag.eval.scoring import sentence_holds_strict as sentence_holds  # the shipped fits' labels
 from rag.eval.squad import SquadQuestion, SquadSet
 from rag.qa.answerer import QA
 from rag.qa.calibration import CONFIDENCE_FEATURES

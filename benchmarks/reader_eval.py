@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from rag.reader import ReaderSettings, SpanReader
-from rag.reader.reader import DEFAULT_THREADS
+from rag.reader.reader import default_threads
 from rag.reader.squad import exact_match, f1_score
 from rag.training.squad import SquadExample, load_squad
 
@@ -147,7 +147,7 @@ def main() -> int:
     parser.add_argument("--latency-questions", type=int, default=100)
     parser.add_argument("--max-length", type=int, default=ReaderSettings().max_length)
     parser.add_argument("--stride", type=int, default=ReaderSettings().stride)
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="ONNX Runtime threads")
+    parser.add_argument("--threads", type=int, default=default_threads(), help="ONNX Runtime threads")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-closed", action="store_true")
     parser.add_argument(

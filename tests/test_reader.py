@@ -141,6 +141,36 @@ def test_reader_long_passage_windows_keep_offsets(shipped_reader: SpanReader, se
 
 
 @pytest.mark.slow
+def test_reader_threads_give_the_same_spans_bit_for_bit(seed_articles):
+    # Every paragraph of the seeds, several batches of 16 windows of different lengths: int8 products
+    # are split across threads by rows and columns, so 1, 2 and 3 threads must agree exactly.
+    passages = [
+        part.strip() for article in seed_articles for part in article.text.split("\n\n") if part.strip()
+    ]
+    assert len(passages) > 16
+    settings = ReaderSettings(spans_per_passage=3)
+    question = "What did the foreign minister say about the talks?"
+    readings = [SpanReader(threads=threads).read(question, passages, settings) for threads in (1, 2, 3)]
+    assert len(readings[0]) >= len(passages)
+    assert readings[1] == readings[0] and readings[2] == readings[0]
+
+
+def test_reader_threads_default_and_variable(monkeypatch):
+    from rag.reader.reader import MAX_DEFAULT_THREADS, THREADS_VARIABLE, default_threads
+
+    monkeypatch.delenv(THREADS_VARIABLE, raising=False)
+    assert 1 <= default_threads() <= MAX_DEFAULT_THREADS
+    assert SpanReader().threads == default_threads()
+    monkeypatch.setenv(THREADS_VARIABLE, "3")
+    assert default_threads() == 3 and SpanReader().threads == 3
+    assert SpanReader(threads=1).threads == 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(THREADS_VARIABLE, bad)
+        with pytest.raises(ValueError, match=f"RAG_READER_THREADS must be a whole number >= 1, got '{bad}'"):
+            default_threads()
+
+
+@pytest.mark.slow
 def test_hit_reader_maps_spans_to_article_offsets(shipped_reader: SpanReader, seed_articles):
     from rag.reader import HitReader
     from rag.types import Hit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,8 +17,30 @@ from rag.reader.decode import best_spans
 from rag.reader.features import WindowSettings, configured_tokenizer, make_windows
 
 TRAIN_COMMAND = "rag train reader (or: python -m rag.training.reader)"
-#: ONNX Runtime threads per reader; 1 keeps it from fighting other work on a small shared CPU.
-DEFAULT_THREADS = 1
+#: Most ONNX Runtime threads a reader takes by default (``$RAG_READER_THREADS`` overrides). Threads
+#: split each matrix product by rows and columns, never along the sum, so the spans and scores are
+#: the same bit for bit whatever the count (``tests/test_reader.py`` checks it on every CI host);
+#: a second thread cut a part-A paragraph read by about a quarter on the 2-core hosts.
+MAX_DEFAULT_THREADS = 2
+THREADS_VARIABLE = "RAG_READER_THREADS"
+
+
+def default_threads() -> int:
+    """``$RAG_READER_THREADS``, else ``MAX_DEFAULT_THREADS`` or this process's CPUs if fewer.
+
+    Raises:
+        ValueError: the variable is set to something other than a whole number >= 1.
+    """
+    configured = os.environ.get(THREADS_VARIABLE, "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise ValueError(f"{THREADS_VARIABLE} must be a whole number >= 1, got {configured!r}")
+        return int(configured)
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(MAX_DEFAULT_THREADS, usable))
 
 
 class ReaderModelMissingError(FileNotFoundError):
@@ -118,7 +141,7 @@ class SpanReader:
     Args:
         model_dir: folder with ``reader-int8.onnx`` and ``tokenizer.json`` (default: shipped).
         settings: default settings of ``read`` (each call may pass its own).
-        threads: ONNX Runtime intra-op threads.
+        threads: ONNX Runtime intra-op threads (default: :func:`default_threads`).
 
     Example:
         >>> reader = SpanReader()
@@ -131,8 +154,9 @@ class SpanReader:
         self,
         model_dir: Path | str | None = None,
         settings: ReaderSettings | None = None,
-        threads: int = DEFAULT_THREADS,
+        threads: int | None = None,
     ) -> None:
+        threads = default_threads() if threads is None else threads
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR

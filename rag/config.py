@@ -16,3 +16,11 @@ def default_index_dir() -> Path:
 def seeds_dir() -> Path:
     """``$RAG_SEEDS_DIR`` or the project's ``seeds/``: the default corpus."""
     return Path(os.environ.get("RAG_SEEDS_DIR") or PROJECT_ROOT / "seeds")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.config import usable_cpus
 from rag.embed.base import Embedder, model_path, offline
 from rag.embed.onnx_export import QUANTIZATIONS, Quantization, ensure_onnx_model
 from rag.int8 import inference_session, kernel_report
@@ -77,7 +78,7 @@ class OnnxEmbedder(Embedder):
         self.backend = "onnx-int8" if quantization == "int8" else "onnx"
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
-        self.threads = threads or _usable_cpus()
+        self.threads = threads or usable_cpus()
         self.cache_folder = Path(cache_folder) if cache_folder is not None else None
         self._session = None
         self._tokenizer = None
@@ -159,14 +160,6 @@ class OnnxEmbedder(Embedder):
         for rows, batch_vectors in zip(batches, results, strict=True):
             vectors[rows] = batch_vectors
         return vectors
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (the affinity mask, not the machine's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _mean_pool_normalized(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:

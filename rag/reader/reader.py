@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.config import usable_cpus
 from rag.int8 import inference_session
 from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE, OUTPUT_NAMES, TOKENIZER_FILE
 from rag.reader.decode import best_spans
@@ -36,11 +37,7 @@ def default_threads() -> int:
         if not configured.isdigit() or int(configured) < 1:
             raise ValueError(f"{THREADS_VARIABLE} must be a whole number >= 1, got {configured!r}")
         return int(configured)
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(MAX_DEFAULT_THREADS, usable))
+    return min(MAX_DEFAULT_THREADS, usable_cpus())
 
 
 class ReaderModelMissingError(FileNotFoundError):

@@ -14,7 +14,8 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    ``reader`` (the plug), ``rag.reader`` (the shipped one) and ``rerank``, in :meth:`QA.reread`
    (an age is no count: ``ages``); "What did X say?" takes the reported clause (``statements``),
    "Who is X's foreign minister?" the person so titled (``roles``), a passive question the active
-   verb's object (``voice``), an amount the words that bound it, "at least 38" (``amounts``);
+   verb's object (``voice``), an amount the words that bound it, "at least 38" (``amounts``),
+   and a wire story's lead gets a prior (``lead``);
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
 9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)
@@ -39,6 +40,7 @@ from rag.qa.compose import Ranking, compose_answers, with_rule_answers, with_sta
 from rag.qa.conflicts import conflicting
 from rag.qa.defaults import READER_ENV, SHIPPED_READER, default_index, shipped_reader
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
+from rag.qa.lead import lead_prior, outside_datelines
 from rag.qa.model import QAModel, shipped_model, sigmoid
 from rag.qa.questions import Question, analyze, problem_with
 from rag.qa.reader import Reader
@@ -244,13 +246,17 @@ class QA:
         candidates = [ranking.candidates[position] for position in positions]
         windows = [sentence_window(candidate, number) for number, candidate in enumerate(candidates)]
         question, stems = ranking.question.text, frozenset(ranking.question.stems)
-        spans = without_ages(question, self.reader.read(question, windows), candidates)
+        spans = outside_datelines(
+            without_ages(question, self.reader.read(question, windows), candidates), candidates
+        )
         read = [
             best_inside(candidate, spans, stems, self.rerank.overlap_penalty, window)
             for candidate, window in zip(candidates, windows, strict=True)
         ]
         rows = rerank_rows(ranking.logits[positions], read)
-        scores = self.rerank.scores(rows)
+        scores = self.rerank.scores(rows) + lead_prior(
+            candidates, self.rerank.lead_bonus, self.rerank.lead_chars
+        )
         new_order = np.argsort(-scores, kind="stable")
         order = np.concatenate([positions[new_order], ranking.order[len(positions) :]])
         articles = [candidate.article.doc_id for candidate in candidates]

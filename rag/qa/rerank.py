@@ -36,6 +36,10 @@ REFIT_HINT = "refit it with: rag train reranker"
 SPANS_PER_WINDOW = 20
 #: Score given to a sentence in which the reader proposes no span (below any real margin).
 NO_SPAN_MARGIN = -10.0
+#: Prior for the lead of a wire story (``rag.qa.lead``): not fitted (SQuAD has no leads), chosen on
+#: the long news probe (benchmarks/README.md) and written into every re-ranker file.
+LEAD_BONUS = 2.0
+LEAD_CHARS = 250
 
 #: Per-sentence signals combined by the re-ranker (one row per read sentence).
 RERANK_FEATURES: tuple[str, ...] = (
@@ -197,6 +201,8 @@ class RerankModel:
         confidence_weights, confidence_bias: logistic model over :data:`CONFIDENCE_INPUTS`.
         min_score: confidence below which the answerer abstains when this re-ranker is used.
         info: how it was fitted (free-form, for humans).
+        lead_bonus, lead_chars: added to the score of a read sentence starting within the first
+            ``lead_chars`` characters of a wire story's body (``rag.qa.lead``; 0: no prior).
     """
 
     depth: int
@@ -207,6 +213,8 @@ class RerankModel:
     min_score: float
     info: dict[str, Any]
     max_logit_gap: float = math.inf
+    lead_bonus: float = 0.0
+    lead_chars: int = 0
 
     def read_count(self, best_logits: np.ndarray) -> int:
         """How many of the ranker's best sentences to read (``best_logits``: theirs, best first)."""
@@ -230,6 +238,8 @@ class RerankModel:
             "confidence_weights": [round(float(value), 6) for value in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
             "min_score": self.min_score,
+            "lead_bonus": self.lead_bonus,
+            "lead_chars": self.lead_chars,
             "info": self.info,
         }
 
@@ -265,11 +275,15 @@ def read_rerank_model(path: str | Path) -> RerankModel:
             confidence_bias=float(data["confidence_bias"]),
             min_score=float(data["min_score"]),
             info=dict(data.get("info", {})),
+            lead_bonus=float(data.get("lead_bonus", 0.0)),
+            lead_chars=int(data.get("lead_chars", 0)),
         )
         if model.depth < 1 or not model.max_logit_gap >= 0 or model.weights.shape != (len(RERANK_FEATURES),):
             raise ValueError("depth or weights out of shape")
         if model.confidence_weights.shape != (len(CONFIDENCE_INPUTS),):
             raise ValueError("confidence weights out of shape")
+        if model.lead_bonus < 0 or model.lead_chars < 0:
+            raise ValueError("lead_bonus and lead_chars must be >= 0")
         return model
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path} is not a usable reader re-ranker ({error}); {REFIT_HINT}") from error

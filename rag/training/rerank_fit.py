@@ -23,6 +23,8 @@ import math
 import numpy as np
 
 from rag.qa.rerank import (
+    LEAD_BONUS,
+    LEAD_CHARS,
     NO_SPAN_MARGIN,
     RERANK_FEATURES,
     ReadSentence,
@@ -222,6 +224,8 @@ def fit_rerank_model(records: RerankRecords, max_depth: int | None = None) -> Re
         confidence_weights=logistic.coef_[0],
         confidence_bias=float(logistic.intercept_[0]),
         min_score=MIN_SCORE,
+        lead_bonus=LEAD_BONUS,  # not fitted: SQuAD has no wire stories (rag.qa.lead)
+        lead_chars=LEAD_CHARS,
         info={
             "fitted_by": FITTED_BY,
             **records.info,

@@ -127,3 +127,19 @@ def test_a_wire_story_answers_from_its_lead_when_the_reader_hesitates(tmp_path, 
     assert_cited_exactly(index, answer)
     plain = rag.QA(index, reader=reader, rerank=replace(shipped_rerank_model(), lead_bonus=0.0))
     assert plain.ask("How many people have the floods killed?").text == "918"
+
+
+def test_an_ingested_page_keeps_its_dateline_after_the_headline(tmp_path):
+    page = tmp_path / "story.html"
+    page.write_text(
+        "<html><head><title>Cholera outbreak kills 40 in Kenyan camp</title></head><body><article>"
+        "<h1>Cholera outbreak kills 40 in Kenyan camp</h1>"
+        "<p>NAIROBI, Kenya (CNN) -- A cholera outbreak has killed at least 40 people in the Kakuma "
+        "refugee camp in northwestern Kenya, aid agencies said Monday.</p>"
+        "<p>The outbreak began two weeks ago after heavy rains flooded latrines in the camp.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    (article,) = rag.load_articles([page]).articles
+    assert is_wire_story(article)
+    assert article.text[dateline_end(article) :].startswith("A cholera outbreak")

@@ -70,8 +70,10 @@ def test_spans_inside_the_dateline_are_dropped():
         ReaderSpan("w", text.index("Calgary"), text.index(", skidded"), 3.0),
         ReaderSpan("p", 0, 8, 4.0),
     ]
-    kept = outside_datelines(spans, [_candidate(wire, 0, len(text)), _candidate(plain, 0, 19)])
-    assert kept == spans[1:]
+    crossing = ReaderSpan("w", 10, text.index(" skidded"), 4.0)  # "Manitoba (CNN) -- A jet ..."
+    kept = outside_datelines([*spans, crossing], [_candidate(wire, 0, len(text)), _candidate(plain, 0, 19)])
+    assert kept[:2] == spans[1:]
+    assert text[kept[2].start : kept[2].end].startswith("A jet from") and kept[2].score == 4.0
     assert dateline_end(plain) == 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import is_dataclass, replace
 from typing import TypeVar
 
 import numpy as np
@@ -82,11 +83,23 @@ def is_wire_story(article: Article) -> bool:
 
 
 def outside_datelines(spans: Sequence[S], candidates: Iterable[Candidate]) -> list[S]:
-    """``spans`` less those starting inside a wire story's dateline: it says where the story was
+    """``spans`` without their part inside a wire story's dateline: it says where the story was
     filed from, not what the story says ("Where was the flight coming from?" is not "WINNIPEG,
-    Manitoba"); the ``candidates`` read give the spans' articles."""
+    Manitoba"). A span wholly inside it is dropped; one reaching past it starts after it ("PAU,
+    France (CNN) -- Organizers of the Tour" gives "Organizers of the Tour"). The ``candidates``
+    read give the spans' articles."""
     ends = {candidate.article.doc_id: dateline_end(candidate.article) for candidate in candidates}
-    return [span for span in spans if span.start >= ends.get(span.doc_id, 0)]
+    kept = []
+    for span in spans:
+        end = ends.get(span.doc_id, 0)
+        if span.start >= end:
+            kept.append(span)
+        elif span.end > end and is_dataclass(span):
+            moved: dict[str, object] = {"start": end}
+            if isinstance(getattr(span, "text", None), str):  # rag.reader.HitSpan keeps its text
+                moved["text"] = span.text[end - span.start :]  # type: ignore[attr-defined]
+            kept.append(replace(span, **moved))  # type: ignore[type-var]
+    return kept
 
 
 def lead_prior(candidates: Sequence[Candidate], lead_bonus: float, lead_chars: int) -> np.ndarray:

@@ -103,3 +103,4 @@ def test_eval_answers_writes_one_detail_line_per_question(tmp_path, monkeypatch,
         assert line["question"] == qa["question"]
         assert line["references"] == sorted({answer["text"] for answer in qa["answers"]})
         assert line["answer"] and line["answer"] in line["sentence"]
+        assert line["note"] == ""  # three articles: fewer than a note needs

@@ -91,6 +91,8 @@ def format_answer(answer) -> str:  # type: ignore[no-untyped-def]
         )
         if citation.url:
             lines.append(f"     {citation.url}")
+    if answer.message:
+        lines.append(f"   note: {answer.message}")
     return "\n".join(lines)
 
 

@@ -93,8 +93,8 @@ def evaluate_answers(
 
 def detail_line(question: SquadQuestion, answer: Answer, result: QuestionResult) -> dict[str, object]:
     """What ``--details`` keeps of one question: the question and its references, the answer (or
-    the best candidate scored in its place when abstaining), which article it came from, and the
-    judgement."""
+    the best candidate scored in its place when abstaining), which article it came from, the note
+    a found answer carries, and the judgement."""
     guess = best_guess(answer)
     return {
         "id": question.question_id,
@@ -104,6 +104,7 @@ def detail_line(question: SquadQuestion, answer: Answer, result: QuestionResult)
         "answer": guess.text if guess else "",
         "sentence": guess.sentence if guess else "",
         "answer_doc_id": guess.citations[0].doc_id if guess and guess.citations else None,
+        "note": answer.message if answer.found else "",  # e.g. several stories could be meant
         **{key: value for key, value in asdict(result).items() if key not in ("question_id", "seconds")},
         "ms": round(result.seconds * 1000, 1),
     }

@@ -107,6 +107,11 @@ class SearchIndex(ABC):
     def passage_frequency(self, word: str) -> int:
         """Number of indexed chunks holding ``word`` (after BM25's stemming): its document frequency."""
 
+    def articles_holding(self, question: str) -> int | None:
+        """How many indexed articles hold every content word of ``question`` (BM25 stems, headline
+        included) somewhere in their passages; None when the backend does not count it (Milvus)."""
+        return None
+
     @abstractmethod
     def _rank(
         self, query: np.ndarray, question: str, k: int, fusion: FusionSettings, filters: Filter | None

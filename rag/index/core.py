@@ -24,7 +24,7 @@ from rag.index.dense import DEFAULT_APPROXIMATE_ABOVE
 from rag.index.filters import Filter
 from rag.index.fusion import FusionSettings
 from rag.index.snapshot import SnapshotFiles, read_files, write_files
-from rag.index.sparse import SparseSettings
+from rag.index.sparse import SparseSettings, tokenize
 from rag.index.store import IndexCorruptError, IndexError_
 from rag.index.texts import content_hash
 from rag.types import Article, Chunk, Hit
@@ -77,6 +77,15 @@ class Index(IndexContents, SearchIndex):
 
     def passage_frequency(self, word: str) -> int:
         return int(np.count_nonzero(self.sparse.scores(word))) if self.chunks else 0
+
+    def articles_holding(self, question: str) -> int:
+        held: set[str] | None = None
+        for token in set(tokenize(question)) if self.chunks else ():
+            holding = {self.chunks[row].doc_id for row in self.sparse.rows_holding(token)}
+            held = holding if held is None else held & holding
+            if not held:
+                return 0
+        return len(held or ())
 
     def _rank(
         self, query: np.ndarray, question: str, k: int, fusion: FusionSettings, filters: Filter | None

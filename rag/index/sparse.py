@@ -104,6 +104,12 @@ class SparseIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
+    def rows_holding(self, token: str) -> np.ndarray:
+        """Rows of the texts that hold ``token`` (a stem as :func:`tokenize` gives it)."""
+        if self._retriever is None or token not in self._retriever.vocab_dict:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self._retriever.get_scores([token]))
+
     def save(self, folder: Path) -> None:
         if self._retriever is not None:
             self._retriever.save(str(folder / self.folder_name), show_progress=False)

@@ -18,7 +18,8 @@ A question's whole trip is :meth:`QA.ask`, read top to bottom; each step and the
    and a wire story's lead gets a prior (``lead``);
 8. pick the answer span in each sentence and cite it: ``compose`` (with ``spans`` when no
    reader span exists, and ``citations`` for offsets into the article);
-9. answer, or say "not found" below ``min_score``. (``defaults`` loads the default index and reader.)
+9. answer, or say "not found" below ``min_score``; note when several stories could be meant
+   (``ambiguity``). (``defaults`` loads the default index and reader.)
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.index import Filter, SearchIndex
-from rag.index.base import DEFAULT_K, MAX_K
+from rag.index.base import DEFAULT_K
 from rag.ingest.clean import scrub
 from rag.qa import followup
 from rag.qa.ages import without_ages
+from rag.qa.ambiguity import ambiguity_note
 from rag.qa.calibration import CONFIDENCE_FEATURES, confidence_features
 from rag.qa.compose import Ranking, compose_answers, with_rule_answers, with_statement_spans
 from rag.qa.conflicts import conflicting
@@ -42,7 +44,7 @@ from rag.qa.defaults import READER_ENV, SHIPPED_READER, default_index, shipped_r
 from rag.qa.features import FEATURE_NAMES, SentenceView, sentence_features, view_sentence
 from rag.qa.lead import lead_prior, outside_datelines
 from rag.qa.model import QAModel, shipped_model, sigmoid
-from rag.qa.questions import Question, analyze, problem_with
+from rag.qa.questions import Question, analyze, check_k, problem_with
 from rag.qa.reader import Reader
 from rag.qa.rerank import (
     RerankModel,
@@ -199,7 +201,10 @@ class QA:
             )
         timeline = build_timeline(ranking, self.model.spans)
         conflicts = conflicting(best, answers[1:])
-        return replace(best, alternatives=tuple(answers[1:]), timeline=timeline, conflicts=conflicts)
+        note = "" if filters is not None else ambiguity_note(self.index, ranking.question.text, best)
+        return replace(
+            best, alternatives=tuple(answers[1:]), timeline=timeline, conflicts=conflicts, message=note
+        )
 
     def rank(
         self,
@@ -294,12 +299,6 @@ class QA:
             question, candidates, views, cosines.astype(np.float64), weights.__getitem__
         )
         return candidates, views, features, unseen
-
-
-def check_k(k: object) -> None:
-    """Raise ValueError unless ``k`` is an int from 1 to ``MAX_K``."""
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be an integer between 1 and {MAX_K}, got {k!r}")
 
 
 def _not_found(question: str, message: str) -> Answer:

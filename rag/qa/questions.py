@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.index.base import MAX_K
 from rag.qa.phrases import PhraseKind
 from rag.qa.statements import asks_statement
 from rag.qa.text import content_stems
@@ -144,3 +145,9 @@ def problem_with(question: object) -> str | None:
     if not any(character.isalnum() for character in question):
         return "The question has no words: type a question about the articles."
     return None
+
+
+def check_k(k: object) -> None:
+    """Raise ValueError unless ``k`` (passages to retrieve) is an int from 1 to ``MAX_K``."""
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be an integer between 1 and {MAX_K}, got {k!r}")

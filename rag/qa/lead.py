@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import is_dataclass, replace
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -44,6 +45,8 @@ DATELINE = re.compile(
 )
 #: At most this many characters of the body are searched for the dateline.
 DATELINE_MAX_CHARS = 80
+#: Articles whose opening (body start, dateline end) is remembered.
+OPENINGS_CACHED = 4096
 
 
 def body_start(article: Article) -> int:
@@ -62,12 +65,19 @@ def body_start(article: Article) -> int:
 def dateline_end(article: Article) -> int:
     """Offset just past the dateline opening ``article``'s body ("NAIROBI, Kenya (CNN) -- "), or 0
     when there is none."""
+    return _opening(article)[1]
+
+
+@lru_cache(maxsize=OPENINGS_CACHED)
+def _opening(article: Article) -> tuple[int, int]:
+    """``(body_start, dateline_end)`` of ``article``, worked out once per article: each question
+    asks it of every article it reads, twice (spans, then the prior)."""
     start = body_start(article)
     match = DATELINE.match(article.text[start : start + DATELINE_MAX_CHARS])
     if match is None:
-        return 0
+        return start, 0
     letters = re.sub(r"[^A-Z]", "", match.group("place") or "")
-    return start + match.end() if len(letters) >= 3 or match.group("agency") is not None else 0
+    return start, start + match.end() if len(letters) >= 3 or match.group("agency") is not None else 0
 
 
 def is_wire_story(article: Article) -> bool:
@@ -108,12 +118,8 @@ def lead_prior(candidates: Sequence[Candidate], lead_bonus: float, lead_chars: i
     prior = np.zeros(len(candidates))
     if lead_bonus == 0 or lead_chars <= 0:
         return prior
-    wire: dict[str, tuple[bool, int]] = {}
     for number, candidate in enumerate(candidates):
-        article = candidate.article
-        if article.doc_id not in wire:
-            wire[article.doc_id] = (is_wire_story(article), body_start(article))
-        is_wire, body = wire[article.doc_id]
-        if is_wire and candidate.span.start - body < lead_chars:
+        body, dateline = _opening(candidate.article)
+        if dateline and candidate.span.start - body < lead_chars:
             prior[number] = lead_bonus
     return prior

@@ -1,4 +1,5 @@
-"""``rag train reader|ranker|reranker|windows|remainder|matcher``: train or refit a shipped model (``rag.training``).
+"""``rag train reader|ranker|reranker|windows|remainder|matcher|device-pack|device-import``: train or
+refit a shipped model (``rag.training``).
 
 ``rag train-reader`` stays as an alias of ``rag train reader``. torch, scikit-learn and the
 models load only when a command runs, so ``rag --help`` stays fast.
@@ -16,7 +17,7 @@ READER_DESCRIPTION = "Fine-tune all-MiniLM-L6-v2 with start/end heads on the SQu
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     """Add ``train`` with its sub-commands, and the ``train-reader`` alias."""
-    from rag.training import matcher, ranker, remainder, reranker, windows
+    from rag.training import device_import, device_pack, matcher, ranker, remainder, reranker, windows
     from rag.training.reader_settings import build_parser as reader_options
 
     train = subparsers.add_parser(
@@ -33,6 +34,8 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         ("windows", windows),
         ("remainder", remainder),
         ("matcher", matcher),
+        ("device-pack", device_pack),
+        ("device-import", device_import),
     ):
         parser = commands.add_parser(
             name,

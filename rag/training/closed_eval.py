@@ -23,18 +23,19 @@ def closed_eval(
 
     windows = make_windows(tokenizer, [e.question for e in examples], [e.context for e in examples], window)
     best: dict[int, tuple[float, str]] = {}
+    device = next(model.parameters()).device
     model.eval()
     with torch.inference_mode():
         for begin in range(0, len(windows), batch_size):
             rows = slice(begin, begin + batch_size)
             length = int(windows.attention_mask[rows].sum(axis=1).max())
             output = model(
-                input_ids=torch.from_numpy(windows.input_ids[rows, :length]),
-                attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
-                token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
+                input_ids=torch.from_numpy(windows.input_ids[rows, :length]).to(device),
+                attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]).to(device),
+                token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]).to(device),
             )
-            start_logits = output.start_logits.float().numpy()
-            end_logits = output.end_logits.float().numpy()
+            start_logits = output.start_logits.float().cpu().numpy()
+            end_logits = output.end_logits.float().cpu().numpy()
             for offset in range(start_logits.shape[0]):
                 row = begin + offset
                 span = best_span(

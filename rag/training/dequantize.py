@@ -34,6 +34,7 @@ _LINEARS = {  # MatMul node name inside one layer -> the torch module holding th
     "intermediate/dense": "intermediate.dense",
     "output/dense": "output.dense",
 }
+WORD_EMBEDDINGS_ONNX = "inner.bert.embeddings.word_embeddings.weight"
 _QKV = ("attention.self.query", "attention.self.key", "attention.self.value")
 
 
@@ -80,6 +81,27 @@ def onnx_state(onnx_path: Path) -> dict[str, np.ndarray]:
                 module = f"bert.encoder.layer.{layer}.{_LINEARS[inner]}"
             state[f"{module}.weight"] = _dequantized(tensors, node.input[1]).T.copy()
     return state
+
+
+def onnx_word_embeddings(onnx_path: Path) -> np.ndarray:
+    """The word-embedding table of the ONNX reader, dequantized (``[vocabulary, hidden]``, float32).
+
+    Training never changes it (``--freeze-layers`` freezes the embeddings), so it is the packaged
+    encoder's table after the int8 round trip the shipped reader reads it through: a GPU machine
+    without the packaged encoder takes it from here (``rag/training/device_train.py``).
+
+    Raises:
+        KeyError: the graph holds no word-embedding table.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(onnx_path)).graph
+    tensors = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    for name in (f"{WORD_EMBEDDINGS_ONNX}_quantized", WORD_EMBEDDINGS_ONNX):
+        if name in tensors:
+            return _dequantized(tensors, name)
+    raise KeyError(f"no {WORD_EMBEDDINGS_ONNX} in {onnx_path}")
 
 
 def rebuild(onnx_path: Path, out: Path, frozen_layers: int = 1) -> dict[str, float]:

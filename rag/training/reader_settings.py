@@ -90,6 +90,31 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         default=None,
         help="train on these JSON-lines pairs (rag train windows) instead of --train with BM25 negatives",
     )
+    parser.add_argument(
+        "--negatives",
+        default=None,
+        help="read the BM25 no-answer pairs of --train from this file (rag train device-pack writes "
+        "it) instead of retrieving them",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda", "auto"),
+        help="where torch trains (auto: cuda when a GPU is visible); bf16 autocast on either",
+    )
+    parser.add_argument(
+        "--no-export",
+        action="store_true",
+        help="save the trained weights only, not the int8 ONNX (a GPU machine's run; export here with "
+        "rag train device-import)",
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=0.0,
+        help="stop, checkpoint and save after this many minutes of training even if the schedule "
+        "has steps left (0: no limit)",
+    )
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
     parser.add_argument("--stride", type=int, default=defaults.stride)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -135,3 +160,18 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--eval-questions", type=int, default=100)
     parser.add_argument("--checkpoint-every", type=steps, default=15)
     return parser
+
+
+def training_device(name: str):  # type: ignore[no-untyped-def]
+    """The ``torch.device`` for ``--device`` (``auto``: cuda when torch sees a GPU, else cpu).
+
+    Raises:
+        RuntimeError: ``cuda`` was asked for and torch sees no GPU.
+    """
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda: torch sees no GPU here (use --device cpu or auto)")
+    return torch.device(name)

@@ -6,6 +6,7 @@ articles and questions with ``rag.eval.squad``.
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +29,14 @@ class SquadExample:
 
 
 def load_squad(path: Path) -> list[SquadExample]:
-    """All questions of a SQuAD v1.1 JSON file, in file order.
+    """All questions of a SQuAD v1.1 JSON file (gzipped when it ends in ``.gz``), in file order.
 
     Raises:
         FileNotFoundError: naming the path when the file is missing.
     """
     if not path.is_file():
         raise FileNotFoundError(f"SQuAD file not found: {path}")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(read_text(path))
     examples = []
     for article in data["data"]:
         for paragraph in article["paragraphs"]:
@@ -53,3 +54,12 @@ def load_squad(path: Path) -> list[SquadExample]:
                     )
                 )
     return examples
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of ``path``, gunzipped when its name ends in ``.gz`` (files carried to a GPU
+    machine travel gzipped)."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            return handle.read()
+    return path.read_text(encoding="utf-8")

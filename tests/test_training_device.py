@@ -114,13 +114,31 @@ def test_pack_train_without_product_dependencies_and_import(tmp_path):
     from rag.training.device_import import build_parser as import_options
     from rag.training.device_import import joined_weights
     from rag.training.device_import import run as import_run
-    from rag.training.device_pack import BASE_FILE, MANIFEST_FILE, WORD_EMBEDDINGS, pack
+    from rag.training.device_pack import BASE_FILE, MANIFEST_FILE, WINDOWS_FILE, WORD_EMBEDDINGS, pack
     from rag.training.device_train import PART_BYTES, PARTS_FILE
 
     train = squad_file(tmp_path / "train.json")
+    windows = tmp_path / "windows.jsonl"
+    sentence = "Wang Yi met Ri Yong-ho in Pyongyang on Monday."
+    lines = [
+        {"group": "q0-0", "question": "Who did Wang Yi meet?", "context": sentence, "answer_start": 12},
+        {
+            "group": "q0-0",
+            "question": "Who did Wang Yi meet?",
+            "context": PARAGRAPHS[1][0],
+            "answer_start": -1,
+        },
+    ]
+    lines[0]["answer_text"], lines[1]["answer_text"] = "Ri Yong-ho", ""
+    windows.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Who?"}\n')
     pack_dir = tmp_path / "pack"
-    manifest = pack(pack_dir, train, train, seed=13, negative_fraction=0.5)
+    with pytest.raises(ValueError, match="not a training pair"):
+        pack(pack_dir, train, train, seed=13, negative_fraction=0.5, windows=[bad])
+    manifest = pack(pack_dir, train, train, seed=13, negative_fraction=0.5, windows=[windows])
     assert manifest["questions"] == 6 and manifest["negatives"] == 3
+    assert WINDOWS_FILE in manifest["files"]
     assert json.loads((pack_dir / MANIFEST_FILE).read_text())["files"][BASE_FILE]["bytes"] < 25 * 2**20
 
     out = tmp_path / "out"
@@ -152,8 +170,9 @@ def test_pack_train_without_product_dependencies_and_import(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "training.json").read_text())
-    assert summary["steps"] == 2 and summary["device"] == "cpu"
-    assert summary["part_a_checks"][-1]["step"] == 2
+    assert summary["steps"] == 1 and summary["device"] == "cpu"  # the second phase: one batch of 2 windows
+    assert summary["train_file"].endswith(WINDOWS_FILE) and summary["settings"]["learning_rate"] == 3e-5
+    assert summary["first_phase"]["steps"] == 2 and summary["first_phase"]["part_a_checks"][-1]["step"] == 2
     record = json.loads((out / PARTS_FILE).read_text())
     assert record["word_embeddings"] is False
     assert all((out / name).stat().st_size <= PART_BYTES for name in record["parts"])

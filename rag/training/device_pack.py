@@ -9,6 +9,8 @@ not installed. So this writes, into an ignored folder (``.gpu/`` by default):
 - ``negatives.json.gz``: its BM25 "no answer" pairs, retrieved here with the run's seed and
   fraction and saved as indices (``rag.training.negatives.write_negatives``);
 - ``part-a.json.gz``: the part-A file for the periodic closed checks;
+- ``windows.jsonl.gz`` (with ``--windows FILE...``): sentence-window pairs (``rag train windows``)
+  for a second phase there, as the shipped reader's stage 2;
 - ``base-fp16.safetensors`` and ``config.json``: the packaged all-MiniLM-L6-v2 encoder with the
   answer head (seeded), float16, without its word-embedding table (11.7 M of its 22.7 M weights:
   the shipped int8 ONNX, which travels with the tree, holds that table, and training keeps it
@@ -32,6 +34,7 @@ import hashlib
 import json
 import logging
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,7 @@ DESCRIPTION = "Pack the span reader's training data and base weights for a lent 
 DEFAULT_PACK = Path(".gpu")
 TRAIN_FILE = "squad-train.json.gz"
 NEGATIVES_FILE = "negatives.json.gz"
+WINDOWS_FILE = "windows.jsonl.gz"
 EVAL_FILE = "part-a.json.gz"
 BASE_FILE = "base-fp16.safetensors"
 CONFIG_FILE = "config.json"
@@ -53,7 +57,7 @@ TRAVEL_LIMIT_BYTES = 64 * 2**20
 #: The command to run there (``$OUT`` is the folder whose files come back).
 DEVICE_COMMAND = (
     'PYTHONUNBUFFERED=1 python3 rag/training/device_train.py --pack .gpu --out "$OUT" '
-    "--epochs 2 --batch-size 32 --learning-rate 5e-5 --freeze-layers 0 --max-minutes 6 "
+    "--epochs 3 --batch-size 32 --learning-rate 1e-4 --freeze-layers 0 --max-minutes 5 "
     '--eval-every 1000 --checkpoint-every 100000 --log-every 200 2>&1 | tee "$OUT/train.log"'
 )
 
@@ -69,6 +73,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--eval", type=Path, default=DEV_PART_A, help="part-A JSON for the closed checks")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the negatives and head")
     parser.add_argument("--negative-fraction", type=float, default=defaults.negative_fraction)
+    parser.add_argument(
+        "--windows",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="rag train windows files to join into the pack for a second phase on the device",
+    )
     return parser
 
 
@@ -112,18 +123,33 @@ def tracked_bytes(root: Path) -> int | None:
     return sum((root / name).stat().st_size for name in names if (root / name).is_file())
 
 
-def pack(out: Path, train: Path, eval_file: Path, seed: int, negative_fraction: float) -> dict[str, Any]:
+def pack(
+    out: Path,
+    train: Path,
+    eval_file: Path,
+    seed: int,
+    negative_fraction: float,
+    windows: Sequence[Path] = (),
+) -> dict[str, Any]:
     """Write the pack into ``out``; returns its manifest (also written as ``manifest.json``).
 
     Raises:
-        FileNotFoundError: ``train`` or ``eval_file`` is missing.
+        FileNotFoundError: ``train``, ``eval_file`` or a ``windows`` file is missing.
+        ValueError: a ``windows`` file is not JSON-lines training pairs.
     """
+    from rag.training.batches import load_pairs
     from rag.training.negatives import bm25_negatives, write_negatives
     from rag.training.squad import load_squad
 
     require_file(train, "the SQuAD train file")
     require_file(eval_file, "the part-A file")
+    for path in windows:
+        load_pairs(require_file(path, "a windows file"))  # a bad line fails here, not on the device
     out.mkdir(parents=True, exist_ok=True)
+    (out / WINDOWS_FILE).unlink(missing_ok=True)
+    if windows:
+        joined = b"".join(path.read_bytes().rstrip(b"\n") + b"\n" for path in windows)
+        (out / WINDOWS_FILE).write_bytes(gzip.compress(joined, compresslevel=9, mtime=0))
     examples = load_squad(train)
     log.info("%d questions in %s; retrieving BM25 negatives", len(examples), train)
     negatives = bm25_negatives(examples, negative_fraction, seed)
@@ -131,7 +157,9 @@ def pack(out: Path, train: Path, eval_file: Path, seed: int, negative_fraction: 
     _gzip_copy(train, out / TRAIN_FILE)
     _gzip_copy(eval_file, out / EVAL_FILE)
     weights = write_base(out / BASE_FILE, out / CONFIG_FILE, seed)
-    names = (TRAIN_FILE, NEGATIVES_FILE, EVAL_FILE, BASE_FILE, CONFIG_FILE)
+    names = (TRAIN_FILE, NEGATIVES_FILE, EVAL_FILE, BASE_FILE, CONFIG_FILE) + (
+        (WINDOWS_FILE,) if windows else ()
+    )
     files = {name: {"bytes": (out / name).stat().st_size, "sha256": sha256(out / name)} for name in names}
     pack_bytes = sum((out / name).stat().st_size for name in names)
     tree = tracked_bytes(Path.cwd())
@@ -163,7 +191,7 @@ def pack(out: Path, train: Path, eval_file: Path, seed: int, negative_fraction: 
 
 def run(args: argparse.Namespace) -> int:
     """``rag train device-pack``: write the pack and print its manifest's sizes and command."""
-    manifest = pack(args.out, args.train, args.eval, args.seed, args.negative_fraction)
+    manifest = pack(args.out, args.train, args.eval, args.seed, args.negative_fraction, args.windows)
     tree = manifest["tracked_bytes"]
     print(f"wrote {args.out}: {manifest['pack_bytes'] / 2**20:.1f} MiB", end="")
     if tree is not None:

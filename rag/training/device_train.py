@@ -3,14 +3,17 @@
 Run there as a script, from the repository root, with the pack carried (the device tool's
 ``carry``)::
 
-    python3 rag/training/device_train.py --pack .gpu --out "$OUT" --epochs 2 --batch-size 32 \\
-        --learning-rate 5e-5 --freeze-layers 0 --max-minutes 6 [other rag train reader options]
+    python3 rag/training/device_train.py --pack .gpu --out "$OUT" --epochs 3 --batch-size 32 \\
+        --learning-rate 1e-4 --freeze-layers 0 --max-minutes 5 [other rag train reader options]
 
 That machine has torch, transformers, tokenizers, safetensors and onnx, but not the product's
 other dependencies, so this imports the ``rag`` package's reader and training modules without
 running ``rag/__init__.py`` (which loads the index, faiss and bm25s). It rebuilds the base
 encoder from the pack (the word-embedding table from the shipped int8 ONNX, which travels with
-the tree), trains with ``rag.training.reader.train`` on cuda (``--device`` overrides), and writes
+the tree), trains with ``rag.training.reader.train`` on cuda (``--device`` overrides), then, when
+the pack holds sentence windows (``rag train device-pack --windows``), a second phase on them from
+the first phase's weights, as the shipped reader's stage 2 (its own ``--windows-*`` options; the
+other options apply to both phases), and writes
 into ``--out`` the trained weights in float16 as parts of at most 15 MiB (the tool brings back
 files of at most 16 MiB, 8 in all), the word-embedding table left out unless it was trained, with
 ``training.json`` and ``parts.json``. ``rag train device-import`` rebuilds and exports them here.
@@ -107,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import logging
 
     from rag.reader.artifacts import DEFAULT_MODEL_DIR, ONNX_FILE, TRAINED_DIR
-    from rag.training.device_pack import EVAL_FILE, NEGATIVES_FILE, TRAIN_FILE
+    from rag.training.device_pack import EVAL_FILE, NEGATIVES_FILE, TRAIN_FILE, WINDOWS_FILE
     from rag.training.reader import train
     from rag.training.reader_settings import build_parser
 
@@ -116,30 +119,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pack", type=Path, required=True, help="the carried rag train device-pack folder")
     parser.add_argument("--out", type=Path, required=True, help="folder whose files come back ($OUT)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rag-device"), help="scratch folder")
+    parser.add_argument("--windows-epochs", type=float, default=1.0, help="second phase: epochs")
+    parser.add_argument("--windows-learning-rate", type=float, default=3e-5, help="second phase: lr")
+    parser.add_argument("--windows-max-minutes", type=float, default=1.5, help="second phase: time cap")
     ours, rest = parser.parse_known_args(argv)
     work = ours.work
+    options = build_parser(argparse.ArgumentParser(prog="rag train reader"))
     init = build_init(ours.pack, DEFAULT_MODEL_DIR / ONNX_FILE, work / "init")
-    reader_args = build_parser(argparse.ArgumentParser(prog="rag train reader")).parse_args(
+    common = ["--eval", str(ours.pack / EVAL_FILE), "--output", str(work / "unused"), "--device", "auto"]
+    first = options.parse_args(
         [
             "--train", str(ours.pack / TRAIN_FILE),
             "--negatives", str(ours.pack / NEGATIVES_FILE),
-            "--eval", str(ours.pack / EVAL_FILE),
             "--init", str(init),
             "--checkpoint-dir", str(work / "checkpoints"),
-            "--output", str(work / "unused"),
-            "--device", "auto",
-            "--no-export",
-            *rest,
+            *common, "--no-export", *rest,
         ]
     )  # fmt: skip
-    summary = train(reader_args)
+    summary = train(first)
     summary["initial_weights"] = (
         f"{ours.pack}: packaged all-MiniLM-L6-v2 + seeded head (rag train device-pack)"
     )
     summary["device_options"] = list(rest)
+    trained = work / "checkpoints" / TRAINED_DIR
+    windows = ours.pack / WINDOWS_FILE
+    if windows.is_file():
+        second = options.parse_args(
+            [
+                "--pairs", str(windows),
+                "--init", str(trained),
+                "--checkpoint-dir", str(work / "checkpoints-windows"),
+                *common, "--no-export", *rest,
+                "--epochs", str(ours.windows_epochs),
+                "--learning-rate", str(ours.windows_learning_rate),
+                "--max-minutes", str(ours.windows_max_minutes),
+            ]
+        )  # fmt: skip
+        summary = {**train(second), "first_phase": summary, "device_options": list(rest)}
+        trained = work / "checkpoints-windows" / TRAINED_DIR
     ours.out.mkdir(parents=True, exist_ok=True)
-    trained = work / "checkpoints" / TRAINED_DIR / "model.safetensors"
-    parts = write_parts(trained, ours.out, keep_word_embeddings=reader_args.freeze_layers < 0)
+    parts = write_parts(trained / "model.safetensors", ours.out, keep_word_embeddings=first.freeze_layers < 0)
     summary["parts"] = parts
     (ours.out / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({key: summary[key] for key in ("steps", "scheduled_steps", "device", "part_a_checks")}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from collections.abc import Sequence
@@ -58,8 +59,6 @@ def write_negatives(path: Path, examples: Sequence[SquadExample], pairs: Sequenc
     Raises:
         ValueError: a pair's question or paragraph is not among ``examples``.
     """
-    import gzip
-
     questions: dict[str, int] = {}
     for number, example in enumerate(examples):
         questions.setdefault(example.question, number)

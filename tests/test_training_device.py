@@ -139,6 +139,7 @@ def test_pack_train_without_product_dependencies_and_import(tmp_path):
     manifest = pack(pack_dir, train, train, seed=13, negative_fraction=0.5, windows=[windows])
     assert manifest["questions"] == 6 and manifest["negatives"] == 3
     assert WINDOWS_FILE in manifest["files"]
+    assert manifest["carry"] == [] and f"--pack {pack_dir}" in manifest["device_command"]  # outside the repo
     assert json.loads((pack_dir / MANIFEST_FILE).read_text())["files"][BASE_FILE]["bytes"] < 25 * 2**20
 
     out = tmp_path / "out"
@@ -195,6 +196,6 @@ def test_pack_train_without_product_dependencies_and_import(tmp_path):
 def test_device_command_fits_the_tool():
     from rag.training.device_pack import DEVICE_COMMAND, build_parser
 
-    assert len(DEVICE_COMMAND) < 2000
+    assert len(DEVICE_COMMAND.format(pack=".gpu")) < 2000
     assert build_parser().parse_args([]).out == Path(".gpu")
     assert isinstance(build_parser(argparse.ArgumentParser()), argparse.ArgumentParser)

@@ -33,6 +33,7 @@ import gzip
 import hashlib
 import json
 import logging
+import shlex
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,9 +55,10 @@ MANIFEST_FILE = "manifest.json"
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 #: The device tool's limit on the tree that travels, carried folders included.
 TRAVEL_LIMIT_BYTES = 64 * 2**20
-#: The command to run there (``$OUT`` is the folder whose files come back).
+#: The command to run there (``{pack}``: the pack's path in the repository; ``$OUT``: the folder
+#: whose files come back).
 DEVICE_COMMAND = (
-    'PYTHONUNBUFFERED=1 python3 rag/training/device_train.py --pack .gpu --out "$OUT" '
+    'PYTHONUNBUFFERED=1 python3 rag/training/device_train.py --pack {pack} --out "$OUT" '
     "--epochs 3 --batch-size 32 --learning-rate 1e-4 --freeze-layers 0 --max-minutes 5 "
     '--eval-every 1000 --checkpoint-every 100000 --log-every 200 2>&1 | tee "$OUT/train.log"'
 )
@@ -163,6 +165,7 @@ def pack(
     files = {name: {"bytes": (out / name).stat().st_size, "sha256": sha256(out / name)} for name in names}
     pack_bytes = sum((out / name).stat().st_size for name in names)
     tree = tracked_bytes(Path.cwd())
+    carried = _in_repository(out)
     manifest: dict[str, Any] = {
         "format": 1,
         "train_file": str(train),
@@ -176,10 +179,12 @@ def pack(
         "pack_bytes": pack_bytes,
         "tracked_bytes": tree,
         "travel_limit_bytes": TRAVEL_LIMIT_BYTES,
-        "device_command": DEVICE_COMMAND,
-        "carry": [str(out)],
+        "device_command": DEVICE_COMMAND.format(pack=shlex.quote(carried or str(out))),
+        "carry": [carried] if carried else [],
     }
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    if carried is None:
+        log.warning("%s is outside the repository: the device tool carries only paths inside it", out)
     if tree is not None and tree + pack_bytes > TRAVEL_LIMIT_BYTES:
         log.warning(
             "the tree (%.1f MiB) and the pack (%.1f MiB) exceed the device tool's 64 MiB",
@@ -187,6 +192,14 @@ def pack(
             pack_bytes / 2**20,
         )
     return manifest
+
+
+def _in_repository(path: Path) -> str | None:
+    """``path`` relative to the repository root (the working folder), or None when outside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -198,6 +211,6 @@ def run(args: argparse.Namespace) -> int:
         print(f" (with the tracked tree {(tree + manifest['pack_bytes']) / 2**20:.1f} of 64 MiB)")
     else:
         print()
-    print(f"on the device (carry [{str(args.out)!r}]):\n  {manifest['device_command']}")
+    print(f"on the device (carry {manifest['carry']}):\n  {manifest['device_command']}")
     print("then here: rag train device-import --from <files_at> --output rag/reader/model")
     return 0

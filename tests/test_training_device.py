@@ -199,3 +199,32 @@ def test_device_command_fits_the_tool():
     assert len(DEVICE_COMMAND.format(pack=".gpu")) < 2000
     assert build_parser().parse_args([]).out == Path(".gpu")
     assert isinstance(build_parser(argparse.ArgumentParser()), argparse.ArgumentParser)
+
+
+def test_max_minutes_stops_saves_and_no_export_skips_the_onnx(tmp_path):
+    """``--max-minutes`` ends the schedule early but still checkpoints and saves the weights;
+    ``--no-export`` leaves the int8 ONNX to ``rag train device-import``."""
+    from rag.reader.artifacts import TRAINED_DIR
+    from rag.training.reader import train
+    from rag.training.reader_settings import build_parser
+
+    train_file = squad_file(tmp_path / "train.json")
+    output = tmp_path / "output"
+    args = build_parser(argparse.ArgumentParser()).parse_args(
+        ["--train", str(train_file), "--checkpoint-dir", str(tmp_path / "ck"), "--output", str(output)]
+        + ["--max-steps", "3", "--batch-size", "2", "--max-minutes", "0.000001", "--no-export"]
+        + ["--eval-questions", "0", "--device", "cpu", "--threads", "1"]
+    )
+    summary = train(args)
+    assert summary["steps"] == 1 and summary["scheduled_steps"] == 3
+    assert (tmp_path / "ck" / TRAINED_DIR / "model.safetensors").is_file()
+    assert (tmp_path / "ck" / "last.pt").is_file()
+    assert not (output / "reader-int8.onnx").exists()
+
+
+def test_pack_inside_the_repository_is_carried_by_its_relative_path(tmp_path, monkeypatch):
+    from rag.training.device_pack import _in_repository
+
+    monkeypatch.chdir(tmp_path)
+    assert _in_repository(tmp_path / ".gpu") == ".gpu"
+    assert _in_repository(tmp_path.parent / "elsewhere") is None
